@@ -1,0 +1,161 @@
+// The sync protocol codec (DESIGN.md §4, docs/protocol.md): push, pull, poke
+// and error bodies, to and from JSON text, with strict validation.
+//
+// Decoders never throw and never crash on any input: they return
+// kMalformedJson, kInvalidUtf8, kTooDeep, kPayloadTooLarge, kInvalidRequest or
+// kUnknownMutation with a message that names the offending field. Unknown
+// top-level fields are refused (a typo must not silently drop data); mutation
+// args are checked per mutation by the mutators (mutation.h).
+#ifndef CASESYNC_PROTOCOL_H_
+#define CASESYNC_PROTOCOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "casesync/domain.h"
+#include "casesync/status.h"
+
+namespace casesync {
+
+using Json = nlohmann::json;
+
+// Limits of one request. The server answers 413 past them.
+constexpr size_t kMaxBodyBytes = 1 << 20;      // 1 MiB push body
+constexpr size_t kMaxPullResponseRows = 5000;  // rows per pull page
+constexpr size_t kMaxMutationsPerPush = 1000;
+constexpr size_t kMaxJsonDepth = 16;
+constexpr size_t kMaxStringBytes = 64 * 1024;  // any single string
+constexpr size_t kMaxClientIdLength = 64;
+constexpr size_t kMaxCursorLength = 256;
+
+// The mutation names of DESIGN §4, in the order of its table.
+enum class MutationName {
+  kCreateCase,
+  kUpdateCaseContact,
+  kAddComment,
+  kCancelCase,
+  kAcceptSolution,
+  kRejectSolution,
+  kAcceptCase,
+  kRequestInfo,
+  kResolveCase,
+  kCloseCase,
+  kSetPriority,
+};
+const char* MutationNameString(MutationName n);  // "createCase"
+std::optional<MutationName> MutationNameFromString(std::string_view s);
+
+// One mutation as queued by a client and pushed: ids start at 1 per client and
+// grow by exactly 1.
+struct MutationRecord {
+  int64_t id = 0;
+  std::string name;         // a MutationName string (checked when decoded)
+  Json args;                // an object; checked by the mutator
+  std::string client_time;  // ISO 8601 UTC as the client saw it
+
+  bool operator==(const MutationRecord&) const = default;
+};
+
+struct PushRequest {
+  std::string client_id;
+  std::vector<MutationRecord> mutations;  // ascending ids (checked)
+};
+
+struct PushResponse {
+  int64_t last_mutation_id = 0;
+};
+
+struct PullRequest {
+  std::string client_id;
+  std::optional<std::string> cursor;  // nullopt: initial sync
+};
+
+enum class PatchOpKind { kPut, kDel, kClear };
+
+// Tables a patch may name.
+inline constexpr const char* kTableCases = "cases";
+inline constexpr const char* kTableComments = "comments";
+inline constexpr const char* kTableCatalog = "catalog";
+inline constexpr const char* kTableUsers = "users";
+inline constexpr const char* kTableAccounts = "accounts";
+bool IsPatchTable(std::string_view table);
+
+// put: row is the whole row (an object with at least "id").
+// del: row is {"id": …}.
+// clear: table "" clears every table (unknown/expired cursor), otherwise one.
+struct PatchOp {
+  PatchOpKind op = PatchOpKind::kPut;
+  std::string table;
+  Json row;
+};
+
+// A mutation the server refused. It still advanced lastMutationId; the client
+// keeps the original mutation so that nothing the user typed is lost.
+struct Rejection {
+  int64_t mutation_id = 0;
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  MutationRecord mutation;
+};
+
+struct PullResponse {
+  std::string cursor;
+  int64_t last_mutation_id = 0;
+  std::vector<PatchOp> patch;
+  std::vector<Rejection> rejections;
+  bool more = false;
+};
+
+// Long-poll answer: changed tells the client to pull now.
+struct PokeResponse {
+  bool changed = false;
+  std::string cursor;
+};
+
+// Parses `text` as JSON with the protocol's limits (size, depth, UTF-8).
+// `max_bytes` bounds the input length.
+Result<Json> ParseJson(std::string_view text, size_t max_bytes = kMaxBodyBytes);
+// Compact JSON text. Never throws (invalid UTF-8 is replaced, though the
+// decoders never let any in).
+std::string DumpJson(const Json& j);
+
+Result<PushRequest> DecodePushRequest(std::string_view text);
+std::string EncodePushRequest(const PushRequest& r);
+Result<PushResponse> DecodePushResponse(std::string_view text);
+std::string EncodePushResponse(const PushResponse& r);
+Result<PullRequest> DecodePullRequest(std::string_view text);
+std::string EncodePullRequest(const PullRequest& r);
+// Pull responses may be large (initial sync pages): no 1 MiB limit.
+Result<PullResponse> DecodePullResponse(std::string_view text);
+std::string EncodePullResponse(const PullResponse& r);
+Result<PokeResponse> DecodePokeResponse(std::string_view text);
+std::string EncodePokeResponse(const PokeResponse& r);
+
+// {"error":{"code":"case_terminal","message":"…"}}; extra fields (e.g.
+// expectedId for kMutationGap) go under "error".
+std::string EncodeError(const Status& status, const Json& extra = Json());
+// The Status carried by an error body; kInvalidRequest if not one.
+Status DecodeError(std::string_view text);
+
+// Row codecs for the patch tables (camelCase fields of DESIGN §4).
+Json CaseToJson(const Case& c);
+Result<Case> CaseFromJson(const Json& j);
+Json CommentToJson(const Comment& c);
+Result<Comment> CommentFromJson(const Json& j);
+Json CatalogItemToJson(const CatalogItem& item);
+Result<CatalogItem> CatalogItemFromJson(const Json& j);
+Json UserToJson(const User& u);
+Result<User> UserFromJson(const Json& j);
+Json AccountToJson(const Account& a);
+Result<Account> AccountFromJson(const Json& j);
+Json MutationToJson(const MutationRecord& m);
+Result<MutationRecord> MutationFromJson(const Json& j);
+
+}  // namespace casesync
+
+#endif  // CASESYNC_PROTOCOL_H_

@@ -1,0 +1,457 @@
+#include "casesync/mutation.h"
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "casesync/lifecycle.h"
+
+namespace casesync {
+namespace {
+
+// Strict reader of a mutation's args object: every key must be one the
+// mutation knows, every value of the right type.
+class Args {
+ public:
+  explicit Args(const Json& j) : j_(j) {}
+
+  // The object check and the allowed keys; call first.
+  Status Expect(std::initializer_list<const char*> allowed) const {
+    if (!j_.is_object()) {
+      return Status(ErrorCode::kInvalidRequest, "args must be an object");
+    }
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      bool known = false;
+      for (const char* k : allowed) known = known || it.key() == k;
+      if (!known) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "unknown field args." + it.key());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // A string field. Absent or null is "" unless `required`.
+  Status String(const char* key, bool required, std::string* out) const {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) {
+      if (required) return Missing(key);
+      out->clear();
+      return Status::Ok();
+    }
+    if (!it->is_string()) {
+      return Status(ErrorCode::kInvalidRequest,
+                    std::string("args.") + key + " must be a string");
+    }
+    *out = it->get_ref<const std::string&>();
+    return Status::Ok();
+  }
+
+  bool Has(const char* key) const {
+    auto it = j_.find(key);
+    return it != j_.end() && !it->is_null();
+  }
+
+  Status Int(const char* key, int64_t* out) const {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return Missing(key);
+    if (!it->is_number_integer()) {
+      return Status(ErrorCode::kInvalidRequest,
+                    std::string("args.") + key + " must be an integer");
+    }
+    *out = it->get<int64_t>();
+    return Status::Ok();
+  }
+
+  Status Id(const char* key, std::string* out) const {
+    CASESYNC_RETURN_IF_ERROR(String(key, true, out));
+    if (!IsValidId(*out)) {
+      return Status(ErrorCode::kInvalidRequest,
+                    std::string("args.") + key + " is not a valid id");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static Status Missing(const char* key) {
+    return Status(ErrorCode::kInvalidRequest,
+                  std::string("args.") + key + " is required");
+  }
+  const Json& j_;
+};
+
+// A text field checked with the text rules; kValidationFailed on problems.
+Status CheckText(std::string& value, const char* field, const char* label_es,
+                 const char* label_en, size_t max_len, bool multiline) {
+  return ValidationStatus(ValidateText(value, field, label_es, label_en,
+                                       max_len, /*required=*/true, multiline));
+}
+
+const Status kNoSuchCase(ErrorCode::kNotFound,
+                         "El caso no existe. / The case does not exist.");
+
+// The case named by args.caseId, if the actor may see it. Another account's
+// case is reported exactly like a missing one.
+Result<Case> LoadVisibleCase(const Args& args, const MutationEnv& env,
+                             MutationStore& store) {
+  std::string case_id;
+  CASESYNC_RETURN_IF_ERROR(args.Id("caseId", &case_id));
+  CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> c, store.GetCase(case_id));
+  if (!c || !CanSeeCase(env.actor, *c)) return kNoSuchCase;
+  return std::move(*c);
+}
+
+// Moves `c` along `t` if the actor may; stamps updated_at.
+Status Take(Transition t, Case& c, const MutationEnv& env) {
+  CASESYNC_RETURN_IF_ERROR(CheckTransition(t, c.state, env.actor.role));
+  c.state = RuleFor(t).to;
+  c.updated_at = env.now;
+  return Status::Ok();
+}
+
+Status RequireStaff(const MutationEnv& env) {
+  if (IsStaff(env.actor.role)) return Status::Ok();
+  return Status(
+      ErrorCode::kForbidden,
+      "Solo un agente puede hacer esto. / Only an agent can do this.");
+}
+
+Status TerminalStatus() {
+  return Status(ErrorCode::kCaseTerminal,
+                "El caso está cerrado y no admite cambios. / The case is "
+                "closed and accepts no changes.");
+}
+
+// A customer's public activity on a case waiting for information reopens it.
+void CustomerReplyReopens(Case& c, const MutationEnv& env) {
+  if (!IsStaff(env.actor.role) && c.state == CaseState::kAwaitingInfo) {
+    c.state = RuleFor(Transition::kCustomerReply).to;
+  }
+}
+
+Status PutDerivedComment(const Case& c, std::string body,
+                         const MutationEnv& env, MutationStore& store) {
+  Comment comment;
+  comment.id = DerivedCommentId(env.client_id, env.mutation_id);
+  comment.case_id = c.id;
+  comment.author_id = env.actor.user_id;
+  comment.body = std::move(body);
+  comment.visibility = Visibility::kPublic;
+  comment.created_at = env.now;
+  return store.PutComment(comment);
+}
+
+// ---- the mutators, one per row of DESIGN §4 ----
+
+Status CreateCase(const Args& args, const MutationEnv& env,
+                  MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect(
+      {"id", "serviceId", "productId", "issueTypeId", "contactHours",
+       "contactPhone", "subject", "description", "parentId", "contactId"}));
+  Case c;
+  CASESYNC_RETURN_IF_ERROR(args.Id("id", &c.id));
+  CaseForm form;
+  CASESYNC_RETURN_IF_ERROR(args.String("serviceId", true, &form.service_id));
+  CASESYNC_RETURN_IF_ERROR(args.String("productId", true, &form.product_id));
+  CASESYNC_RETURN_IF_ERROR(
+      args.String("issueTypeId", true, &form.issue_type_id));
+  CASESYNC_RETURN_IF_ERROR(
+      args.String("contactHours", true, &form.contact_hours));
+  CASESYNC_RETURN_IF_ERROR(
+      args.String("contactPhone", true, &form.contact_phone));
+  CASESYNC_RETURN_IF_ERROR(args.String("subject", true, &form.subject));
+  CASESYNC_RETURN_IF_ERROR(args.String("description", true, &form.description));
+  std::vector<FieldError> errors = ValidateCaseForm(form, store);
+  // E-mail intake (server only): a message has no contact hours or phone;
+  // they stay empty until the customer or an agent fills them in
+  // (updateCaseContact). Everything else is checked as for the form.
+  if (env.authoritative && env.channel == Channel::kEmail) {
+    std::erase_if(errors, [](const FieldError& e) {
+      return e.code == "required" &&
+             (e.field == "contactHours" || e.field == "contactPhone");
+    });
+  }
+  CASESYNC_RETURN_IF_ERROR(ValidationStatus(errors));
+
+  CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> existing, store.GetCase(c.id));
+  if (existing) {
+    return Status(ErrorCode::kAlreadyExists, "case id already used: " + c.id);
+  }
+
+  if (args.Has("parentId")) {
+    CASESYNC_RETURN_IF_ERROR(args.Id("parentId", &c.parent_id));
+    CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> parent,
+                              store.GetCase(c.parent_id));
+    if (!parent || !CanSeeCase(env.actor, *parent)) return kNoSuchCase;
+  }
+
+  // The contact: oneself, or for staff and customer admins someone they may
+  // file for. Authority comes from the session (env.actor), never from args.
+  c.contact_id = env.actor.user_id;
+  c.account_id = env.actor.account_id;
+  if (args.Has("contactId")) {
+    std::string contact_id;
+    CASESYNC_RETURN_IF_ERROR(args.Id("contactId", &contact_id));
+    if (contact_id != env.actor.user_id) {
+      if (env.actor.role == Role::kCustomer) {
+        return Status(ErrorCode::kForbidden,
+                      "Solo puede crear casos a su nombre. / You can only "
+                      "file cases for yourself.");
+      }
+      CASESYNC_ASSIGN_OR_RETURN(std::optional<User> contact,
+                                store.GetUser(contact_id));
+      if (!contact || (!IsStaff(env.actor.role) &&
+                       contact->account_id != env.actor.account_id)) {
+        return Status(ErrorCode::kNotFound,
+                      "El contacto no existe. / The contact does not exist.");
+      }
+      c.contact_id = contact->id;
+      c.account_id = contact->account_id;
+    }
+  }
+
+  c.service_id = std::move(form.service_id);
+  c.product_id = std::move(form.product_id);
+  c.issue_type_id = std::move(form.issue_type_id);
+  c.contact_hours = std::move(form.contact_hours);
+  c.contact_phone = std::move(form.contact_phone);
+  c.subject = std::move(form.subject);
+  c.description = std::move(form.description);
+  c.priority = kPriorityModerate;
+  c.state = CaseState::kNew;
+  c.channel = env.channel
+                  ? *env.channel
+                  : (IsStaff(env.actor.role) ? Channel::kAgent : Channel::kWeb);
+  c.created_at = env.now;
+  c.updated_at = env.now;
+  CASESYNC_ASSIGN_OR_RETURN(c.number, store.NextCaseNumber());
+  return store.PutCase(c);
+}
+
+Status UpdateCaseContact(const Args& args, const MutationEnv& env,
+                         MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(
+      args.Expect({"caseId", "contactHours", "contactPhone"}));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  if (!args.Has("contactHours") && !args.Has("contactPhone")) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "args needs contactHours or contactPhone");
+  }
+  if (IsTerminal(c.state)) return TerminalStatus();
+  // Last arrival wins per field: only the fields sent are written.
+  if (args.Has("contactHours")) {
+    std::string hours;
+    CASESYNC_RETURN_IF_ERROR(args.String("contactHours", true, &hours));
+    CASESYNC_RETURN_IF_ERROR(CheckText(hours, "contactHours",
+                                       "Horario de contacto", "Contact hours",
+                                       kMaxContactHours, false));
+    c.contact_hours = std::move(hours);
+  }
+  if (args.Has("contactPhone")) {
+    std::string phone;
+    CASESYNC_RETURN_IF_ERROR(args.String("contactPhone", true, &phone));
+    CASESYNC_RETURN_IF_ERROR(CheckText(phone, "contactPhone",
+                                       "Teléfono de contacto", "Contact phone",
+                                       kMaxPhone, false));
+    if (!IsValidPhone(phone)) {
+      return Status(ErrorCode::kValidationFailed,
+                    "El teléfono de contacto no es válido. / The contact "
+                    "phone is not valid.");
+    }
+    c.contact_phone = std::move(phone);
+  }
+  CustomerReplyReopens(c, env);
+  c.updated_at = env.now;
+  return store.PutCase(c);
+}
+
+Status AddComment(const Args& args, const MutationEnv& env,
+                  MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"id", "caseId", "body", "visibility"}));
+  Comment comment;
+  CASESYNC_RETURN_IF_ERROR(args.Id("id", &comment.id));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  CASESYNC_RETURN_IF_ERROR(args.String("body", true, &comment.body));
+  CASESYNC_RETURN_IF_ERROR(CheckText(comment.body, "body", "Comentario",
+                                     "Comment", kMaxCommentBody, true));
+  if (args.Has("visibility")) {
+    std::string v;
+    CASESYNC_RETURN_IF_ERROR(args.String("visibility", true, &v));
+    auto vis = VisibilityFromName(v);
+    if (!vis) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "args.visibility must be public or internal");
+    }
+    comment.visibility = *vis;
+  }
+  if (comment.visibility == Visibility::kInternal) {
+    CASESYNC_RETURN_IF_ERROR(RequireStaff(env));
+  }
+  if (IsTerminal(c.state)) return TerminalStatus();
+  CASESYNC_ASSIGN_OR_RETURN(bool taken, store.CommentExists(comment.id));
+  if (taken) {
+    return Status(ErrorCode::kAlreadyExists,
+                  "comment id already used: " + comment.id);
+  }
+  comment.case_id = c.id;
+  comment.author_id = env.actor.user_id;
+  comment.created_at = env.now;
+  CASESYNC_RETURN_IF_ERROR(store.PutComment(comment));
+  // An internal work note leaves the case as the customer sees it untouched
+  // (not even updated_at, which would tell them something happened).
+  if (comment.visibility == Visibility::kInternal) return Status::Ok();
+  CustomerReplyReopens(c, env);
+  c.updated_at = env.now;
+  return store.PutCase(c);
+}
+
+// The shape shared by cancel, resolve and close: a transition with notes.
+Status TransitionWithNotes(Transition t, const Args& args,
+                           const MutationEnv& env, MutationStore& store,
+                           const char* notes_key, const char* label_es,
+                           const char* label_en) {
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  std::string notes;
+  CASESYNC_RETURN_IF_ERROR(args.String(notes_key, true, &notes));
+  CASESYNC_RETURN_IF_ERROR(
+      CheckText(notes, notes_key, label_es, label_en, kMaxNotes, true));
+  CASESYNC_RETURN_IF_ERROR(Take(t, c, env));
+  c.resolution_notes = std::move(notes);
+  return store.PutCase(c);
+}
+
+Status CancelCase(const Args& args, const MutationEnv& env,
+                  MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId", "reason"}));
+  return TransitionWithNotes(Transition::kCancel, args, env, store, "reason",
+                             "Motivo", "Reason");
+}
+
+Status CloseCase(const Args& args, const MutationEnv& env,
+                 MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId", "notes"}));
+  return TransitionWithNotes(Transition::kClose, args, env, store, "notes",
+                             "Notas de cierre", "Closing notes");
+}
+
+Status ResolveCase(const Args& args, const MutationEnv& env,
+                   MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId", "resolutionCode", "notes"}));
+  std::string code;
+  CASESYNC_RETURN_IF_ERROR(args.String("resolutionCode", true, &code));
+  CASESYNC_RETURN_IF_ERROR(CheckText(code, "resolutionCode",
+                                     "Código de resolución", "Resolution code",
+                                     kMaxResolutionCode, false));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  std::string notes;
+  CASESYNC_RETURN_IF_ERROR(args.String("notes", true, &notes));
+  CASESYNC_RETURN_IF_ERROR(CheckText(notes, "notes", "Notas de resolución",
+                                     "Resolution notes", kMaxNotes, true));
+  CASESYNC_RETURN_IF_ERROR(Take(Transition::kResolve, c, env));
+  c.resolution_code = std::move(code);
+  c.resolution_notes = std::move(notes);
+  return store.PutCase(c);
+}
+
+// A transition whose only arg is the case.
+Status BareTransition(Transition t, const Args& args, const MutationEnv& env,
+                      MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId"}));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  CASESYNC_RETURN_IF_ERROR(Take(t, c, env));
+  return store.PutCase(c);
+}
+
+// A transition that adds a public comment (requestInfo, rejectSolution).
+Status TransitionWithComment(Transition t, const Args& args,
+                             const MutationEnv& env, MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId", "comment"}));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  std::string body;
+  CASESYNC_RETURN_IF_ERROR(args.String("comment", true, &body));
+  CASESYNC_RETURN_IF_ERROR(CheckText(body, "comment", "Comentario", "Comment",
+                                     kMaxCommentBody, true));
+  CASESYNC_RETURN_IF_ERROR(Take(t, c, env));
+  CASESYNC_RETURN_IF_ERROR(PutDerivedComment(c, std::move(body), env, store));
+  return store.PutCase(c);
+}
+
+Status SetPriority(const Args& args, const MutationEnv& env,
+                   MutationStore& store) {
+  CASESYNC_RETURN_IF_ERROR(args.Expect({"caseId", "priority"}));
+  CASESYNC_ASSIGN_OR_RETURN(Case c, LoadVisibleCase(args, env, store));
+  int64_t priority = 0;
+  CASESYNC_RETURN_IF_ERROR(args.Int("priority", &priority));
+  if (priority < 1 || priority > 4) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "args.priority must be 1, 2, 3 or 4");
+  }
+  CASESYNC_RETURN_IF_ERROR(RequireStaff(env));
+  if (IsTerminal(c.state)) return TerminalStatus();
+  c.priority = static_cast<int>(priority);
+  c.updated_at = env.now;
+  return store.PutCase(c);
+}
+
+}  // namespace
+
+std::string DerivedCommentId(std::string_view client_id, int64_t mutation_id) {
+  return std::string(client_id) + "." + std::to_string(mutation_id);
+}
+
+Status ApplyMutation(const MutationRecord& m, const MutationEnv& env,
+                     MutationStore& store) {
+  auto name = MutationNameFromString(m.name);
+  if (!name) {
+    return Status(ErrorCode::kUnknownMutation, "unknown mutation " + m.name);
+  }
+  Args args(m.args);
+  switch (*name) {
+    case MutationName::kCreateCase:
+      return CreateCase(args, env, store);
+    case MutationName::kUpdateCaseContact:
+      return UpdateCaseContact(args, env, store);
+    case MutationName::kAddComment:
+      return AddComment(args, env, store);
+    case MutationName::kCancelCase:
+      return CancelCase(args, env, store);
+    case MutationName::kAcceptSolution:
+      return BareTransition(Transition::kAcceptSolution, args, env, store);
+    case MutationName::kRejectSolution:
+      return TransitionWithComment(Transition::kRejectSolution, args, env,
+                                   store);
+    case MutationName::kAcceptCase:
+      return BareTransition(Transition::kAccept, args, env, store);
+    case MutationName::kRequestInfo:
+      return TransitionWithComment(Transition::kRequestInfo, args, env, store);
+    case MutationName::kResolveCase:
+      return ResolveCase(args, env, store);
+    case MutationName::kCloseCase:
+      return CloseCase(args, env, store);
+    case MutationName::kSetPriority:
+      return SetPriority(args, env, store);
+  }
+  return Status(ErrorCode::kInternal, "unhandled mutation");
+}
+
+std::vector<FieldError> ValidateCreateCaseArgs(const Json& args,
+                                               const CatalogLookup& catalog) {
+  CaseForm form;
+  auto read = [&args](const char* key, std::string* out) {
+    auto it = args.is_object() ? args.find(key) : args.end();
+    if (it != args.end() && it->is_string()) {
+      *out = it->get_ref<const std::string&>();
+    }
+  };
+  read("serviceId", &form.service_id);
+  read("productId", &form.product_id);
+  read("issueTypeId", &form.issue_type_id);
+  read("contactHours", &form.contact_hours);
+  read("contactPhone", &form.contact_phone);
+  read("subject", &form.subject);
+  read("description", &form.description);
+  return ValidateCaseForm(form, catalog);
+}
+
+}  // namespace casesync

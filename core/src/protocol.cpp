@@ -1,0 +1,1022 @@
+// The sync protocol codec. docs/protocol.md is the grammar; the decoders below
+// follow it message by message.
+//
+// Exception-free by construction (the wasm build has no exceptions and
+// defines JSON_NOEXCEPTION): text is parsed with allow_exceptions=false, every
+// value's type is checked before get<>(), and lookups use find() on const
+// values, never at() or operator[] on a missing key.
+#include "casesync/protocol.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "casesync/validation.h"
+
+namespace casesync {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Messages
+
+// Longest piece of client input echoed back in an error message.
+constexpr size_t kMaxEchoBytes = 48;
+// Longest error message built from the JSON parser's description.
+constexpr size_t kMaxParseMessageBytes = 240;
+
+// The first `max_bytes` of `s`, cut at a code point boundary.
+std::string Utf8Prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string(s.substr(0, end)) + "…";
+}
+
+// `"value"`, shortened: client input may be up to kMaxStringBytes long.
+std::string Quote(std::string_view value) {
+  return "\"" + Utf8Prefix(value, kMaxEchoBytes) + "\"";
+}
+
+std::string JoinPath(std::string_view path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  return std::string(path) + "." + std::string(key);
+}
+
+std::string IndexPath(std::string_view path, size_t index) {
+  return std::string(path) + "[" + std::to_string(index) + "]";
+}
+
+// "clientId: expected a string"; just the problem at the top level.
+Status Invalid(std::string_view path, std::string_view problem) {
+  if (path.empty())
+    return Status(ErrorCode::kInvalidRequest, std::string(problem));
+  return Status(ErrorCode::kInvalidRequest,
+                std::string(path) + ": " + std::string(problem));
+}
+
+// ---------------------------------------------------------------------------
+// Field readers: decoders read like the grammar in docs/protocol.md.
+
+// Reads the fields of one JSON object, naming them by their path
+// ("mutations[2].clientTime") in errors. Precondition: obj is an object.
+class FieldReader {
+ public:
+  FieldReader(const Json& obj, std::string path)
+      : obj_(obj), path_(std::move(path)) {}
+
+  std::string PathOf(std::string_view key) const {
+    return JoinPath(path_, key);
+  }
+
+  // nullptr when the field is absent.
+  const Json* Find(const char* key) const {
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+
+  // Refuses any field not in `known` (a typo must not silently drop data).
+  Status OnlyFields(std::initializer_list<std::string_view> known) const {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
+      const std::string& key = it.key();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        return Invalid(path_, "unknown field " + Quote(key));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Require(const char* key, const Json** out) const {
+    *out = Find(key);
+    if (*out == nullptr) return Invalid(PathOf(key), "required");
+    return Status::Ok();
+  }
+
+  Status RequireString(const char* key, std::string* out) const {
+    const Json* v = nullptr;
+    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    return ReadString(key, *v, out);
+  }
+
+  // Absent leaves `out` unchanged (the type's default).
+  Status OptionalString(const char* key, std::string* out) const {
+    const Json* v = Find(key);
+    return v == nullptr ? Status::Ok() : ReadString(key, *v, out);
+  }
+
+  // Absent or null read as "".
+  Status OptionalNullableString(const char* key, std::string* out) const {
+    const Json* v = Find(key);
+    if (v == nullptr || v->is_null()) {
+      out->clear();
+      return Status::Ok();
+    }
+    return ReadString(key, *v, out);
+  }
+
+  Status RequireNonEmptyString(const char* key, std::string* out) const {
+    CASESYNC_RETURN_IF_ERROR(RequireString(key, out));
+    if (out->empty()) return Invalid(PathOf(key), "must not be empty");
+    return Status::Ok();
+  }
+
+  // An integer in [min, max]; integers beyond int64 are refused, floats too.
+  Status RequireInt64(const char* key, int64_t min, int64_t max,
+                      int64_t* out) const {
+    const Json* v = nullptr;
+    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    return ReadInt64(key, *v, min, max, out);
+  }
+
+  Status OptionalInt(const char* key, int min, int max, int* out) const {
+    const Json* v = Find(key);
+    if (v == nullptr) return Status::Ok();
+    int64_t value = 0;
+    CASESYNC_RETURN_IF_ERROR(ReadInt64(key, *v, min, max, &value));
+    *out = static_cast<int>(value);
+    return Status::Ok();
+  }
+
+  Status RequireBool(const char* key, bool* out) const {
+    const Json* v = nullptr;
+    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    return ReadBool(key, *v, out);
+  }
+
+  Status OptionalBool(const char* key, bool* out) const {
+    const Json* v = Find(key);
+    return v == nullptr ? Status::Ok() : ReadBool(key, *v, out);
+  }
+
+  Status RequireObject(const char* key, const Json** out) const {
+    CASESYNC_RETURN_IF_ERROR(Require(key, out));
+    if (!(*out)->is_object()) return Invalid(PathOf(key), "expected an object");
+    return Status::Ok();
+  }
+
+  Status RequireArray(const char* key, const Json** out) const {
+    CASESYNC_RETURN_IF_ERROR(Require(key, out));
+    if (!(*out)->is_array()) return Invalid(PathOf(key), "expected an array");
+    return Status::Ok();
+  }
+
+  // A wire name of an enum, mapped by kFromName (e.g. CaseStateFromName).
+  // Absent leaves `out` unchanged; an unknown name is refused. kFromName is a
+  // template argument so that it is called directly: passed as a function
+  // pointer, clang 14 for wasm (emsdk 3.1.6) links it with a wrong signature
+  // and the call traps.
+  template <auto kFromName, typename Enum>
+  Status OptionalEnum(const char* key, Enum* out) const {
+    const Json* v = Find(key);
+    if (v == nullptr) return Status::Ok();
+    std::string name;
+    CASESYNC_RETURN_IF_ERROR(ReadString(key, *v, &name));
+    std::optional<Enum> value = kFromName(name);
+    if (!value) return Invalid(PathOf(key), "unknown value " + Quote(name));
+    *out = *value;
+    return Status::Ok();
+  }
+
+ private:
+  Status ReadString(const char* key, const Json& v, std::string* out) const {
+    if (!v.is_string()) return Invalid(PathOf(key), "expected a string");
+    *out = v.get<std::string>();
+    return Status::Ok();
+  }
+
+  Status ReadInt64(const char* key, const Json& v, int64_t min, int64_t max,
+                   int64_t* out) const {
+    if (!v.is_number_integer()) {
+      return Invalid(PathOf(key), "expected an integer");
+    }
+    // Unsigned JSON integers above INT64_MAX do not fit.
+    if (v.is_number_unsigned() &&
+        v.get<uint64_t>() >
+            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Invalid(PathOf(key), "out of range");
+    }
+    int64_t value = v.get<int64_t>();
+    if (value < min || value > max) {
+      return Invalid(PathOf(key), "must be between " + std::to_string(min) +
+                                      " and " + std::to_string(max));
+    }
+    *out = value;
+    return Status::Ok();
+  }
+
+  Status ReadBool(const char* key, const Json& v, bool* out) const {
+    if (!v.is_boolean()) return Invalid(PathOf(key), "expected a boolean");
+    *out = v.get<bool>();
+    return Status::Ok();
+  }
+
+  const Json& obj_;
+  std::string path_;
+};
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+// Whether `text` nests arrays and objects deeper than `limit`. A linear scan
+// that skips strings; it runs before the parser so that no deep input ever
+// reaches it.
+bool NestsDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > limit) return true;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+// Checks what the grammar does not: no string (key or value) longer than
+// kMaxStringBytes, no key twice in one object. Fed by the parser's callback;
+// keeps the first problem.
+class ParseLimits {
+ public:
+  void OnEvent(Json::parse_event_t event, const Json& parsed) {
+    if (!problem_.ok()) return;
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        open_objects_.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!open_objects_.empty()) open_objects_.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!parsed.is_string()) break;
+        CheckString(parsed);
+        if (!open_objects_.empty() &&
+            !open_objects_.back().insert(parsed.get<std::string>()).second) {
+          problem_ =
+              Invalid("", "duplicate key " + Quote(parsed.get<std::string>()));
+        }
+        break;
+      case Json::parse_event_t::value:
+        if (parsed.is_string()) CheckString(parsed);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const Status& problem() const { return problem_; }
+
+ private:
+  void CheckString(const Json& s) {
+    size_t size = s.get_ref<const std::string&>().size();
+    if (size > kMaxStringBytes) {
+      problem_ = Status(ErrorCode::kPayloadTooLarge,
+                        "a string of " + std::to_string(size) +
+                            " bytes is over the limit of " +
+                            std::to_string(kMaxStringBytes));
+    }
+  }
+
+  std::vector<std::set<std::string>> open_objects_;  // keys seen, per level
+  Status problem_;
+};
+
+// Records where and why nlohmann's parser gave up; used on a second pass
+// over text the first pass refused, so the success path pays nothing.
+class ParseErrorRecorder : public nlohmann::json_sax<Json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    message_ = Describe(position, last_token, ex.what());
+    return false;
+  }
+
+  const std::string& message() const { return message_; }
+
+ private:
+  // nlohmann's description without its "[json.exception.…] " id and with
+  // the offending token shortened (it may be a whole 1 MiB string).
+  static std::string Describe(size_t position, const std::string& last_token,
+                              std::string_view what) {
+    if (!what.empty() && what.front() == '[') {
+      size_t close = what.find("] ");
+      if (close != std::string_view::npos) what.remove_prefix(close + 2);
+    }
+    std::string reason(what);
+    if (last_token.size() > kMaxEchoBytes) {
+      std::string needle = "'" + last_token + "'";
+      size_t at = reason.find(needle);
+      if (at != std::string::npos) {
+        reason.replace(at, needle.size(),
+                       "'" + Utf8Prefix(last_token, kMaxEchoBytes) + "'");
+      }
+    }
+    // "parse error at line 1, column 9: …" already says where.
+    constexpr std::string_view kParseError = "parse error ";
+    std::string where = "at byte " + std::to_string(position) + ": ";
+    if (std::string_view(reason).substr(0, kParseError.size()) == kParseError) {
+      reason.erase(0, kParseError.size());
+      where.clear();
+    }
+    return Utf8Prefix("malformed JSON " + where + reason,
+                      kMaxParseMessageBytes);
+  }
+
+  std::string message_ = "malformed JSON";
+};
+
+Status MalformedJson(std::string_view text) {
+  ParseErrorRecorder recorder;
+  Json::sax_parse(text.begin(), text.end(), &recorder);
+  return Status(ErrorCode::kMalformedJson, recorder.message());
+}
+
+// Parses a whole message body that must be a JSON object.
+Result<Json> ParseObject(std::string_view text, size_t max_bytes) {
+  CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseJson(text, max_bytes));
+  if (!doc.is_object()) {
+    return Status(ErrorCode::kInvalidRequest, "the body must be a JSON object");
+  }
+  return doc;
+}
+
+// ---------------------------------------------------------------------------
+// Protocol values
+
+// 1..kMaxClientIdLength characters of [A-Za-z0-9_-].
+bool IsValidClientId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxClientIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+Status ReadClientId(const FieldReader& f, std::string* out) {
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("clientId", out));
+  if (!IsValidClientId(*out)) {
+    return Invalid("clientId", "must be 1 to " +
+                                   std::to_string(kMaxClientIdLength) +
+                                   " characters of A-Z a-z 0-9 _ -");
+  }
+  return Status::Ok();
+}
+
+Status CheckCursorLength(std::string_view path, const std::string& cursor) {
+  if (cursor.size() > kMaxCursorLength) {
+    return Invalid(
+        path, "longer than " + std::to_string(kMaxCursorLength) + " bytes");
+  }
+  return Status::Ok();
+}
+
+struct MutationNameEntry {
+  MutationName name;
+  const char* wire;
+};
+constexpr std::array<MutationNameEntry, 11> kMutationNames = {{
+    {MutationName::kCreateCase, "createCase"},
+    {MutationName::kUpdateCaseContact, "updateCaseContact"},
+    {MutationName::kAddComment, "addComment"},
+    {MutationName::kCancelCase, "cancelCase"},
+    {MutationName::kAcceptSolution, "acceptSolution"},
+    {MutationName::kRejectSolution, "rejectSolution"},
+    {MutationName::kAcceptCase, "acceptCase"},
+    {MutationName::kRequestInfo, "requestInfo"},
+    {MutationName::kResolveCase, "resolveCase"},
+    {MutationName::kCloseCase, "closeCase"},
+    {MutationName::kSetPriority, "setPriority"},
+}};
+
+constexpr std::array<const char*, 5> kPatchTables = {
+    kTableCases, kTableComments, kTableCatalog, kTableUsers, kTableAccounts};
+
+// mutation := {id: int64 >= 1, name: MutationName, args: object,
+//              clientTime: ISO 8601 UTC}
+Status DecodeMutation(const Json& j, const std::string& path,
+                      MutationRecord* m) {
+  if (!j.is_object()) return Invalid(path, "expected an object");
+  FieldReader f(j, path);
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"id", "name", "args", "clientTime"}));
+  CASESYNC_RETURN_IF_ERROR(f.RequireInt64("id", 1, kInt64Max, &m->id));
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("name", &m->name));
+  if (!MutationNameFromString(m->name)) {
+    return Status(ErrorCode::kUnknownMutation,
+                  f.PathOf("name") + ": unknown mutation " + Quote(m->name));
+  }
+  const Json* args = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.RequireObject("args", &args));
+  m->args = *args;
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("clientTime", &m->client_time));
+  if (!ParseIsoTime(m->client_time)) {
+    return Invalid(f.PathOf("clientTime"), "expected an ISO 8601 UTC time");
+  }
+  return Status::Ok();
+}
+
+// row of put/del := {id: non-empty string, ...}
+Status DecodePatchRow(const Json& j, const std::string& path, Json* row) {
+  if (!j.is_object()) return Invalid(path, "expected an object");
+  std::string id;
+  CASESYNC_RETURN_IF_ERROR(
+      FieldReader(j, path).RequireNonEmptyString("id", &id));
+  *row = j;
+  return Status::Ok();
+}
+
+// patchOp := {op: "put", table: Table, row: object}
+//          | {op: "del", table: Table, row: {id}}
+//          | {op: "clear", table?: Table | ""}
+Status DecodePatchOp(const Json& j, const std::string& path, PatchOp* op) {
+  if (!j.is_object()) return Invalid(path, "expected an object");
+  FieldReader f(j, path);
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"op", "table", "row"}));
+  std::string kind;
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("op", &kind));
+  if (kind == "clear") {
+    op->op = PatchOpKind::kClear;
+    op->table.clear();
+    CASESYNC_RETURN_IF_ERROR(f.OptionalString("table", &op->table));
+    if (!op->table.empty() && !IsPatchTable(op->table)) {
+      return Invalid(f.PathOf("table"), "unknown table " + Quote(op->table));
+    }
+    const Json* row = f.Find("row");
+    if (row != nullptr && !row->is_null()) {
+      return Invalid(f.PathOf("row"), "a clear has no row");
+    }
+    op->row = Json();
+    return Status::Ok();
+  }
+  if (kind == "put") {
+    op->op = PatchOpKind::kPut;
+  } else if (kind == "del") {
+    op->op = PatchOpKind::kDel;
+  } else {
+    return Invalid(f.PathOf("op"), "expected put, del or clear");
+  }
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("table", &op->table));
+  if (!IsPatchTable(op->table)) {
+    return Invalid(f.PathOf("table"), "unknown table " + Quote(op->table));
+  }
+  const Json* row = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.Require("row", &row));
+  return DecodePatchRow(*row, f.PathOf("row"), &op->row);
+}
+
+// Codes that are not errors of this registry (a newer server, or "ok") read
+// as kInternal; the message is kept so the user still sees it.
+ErrorCode ErrorCodeOrInternal(std::string_view name) {
+  std::optional<ErrorCode> code = ErrorCodeFromName(name);
+  if (!code || *code == ErrorCode::kOk) return ErrorCode::kInternal;
+  return *code;
+}
+
+// rejection := {mutationId: int64 >= 1, code: string, message: string,
+//               mutation: mutation}   with mutation.id == mutationId
+Status DecodeRejection(const Json& j, const std::string& path, Rejection* r) {
+  if (!j.is_object()) return Invalid(path, "expected an object");
+  FieldReader f(j, path);
+  CASESYNC_RETURN_IF_ERROR(
+      f.OnlyFields({"mutationId", "code", "message", "mutation"}));
+  CASESYNC_RETURN_IF_ERROR(
+      f.RequireInt64("mutationId", 1, kInt64Max, &r->mutation_id));
+  std::string code;
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("code", &code));
+  r->code = ErrorCodeOrInternal(code);
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("message", &r->message));
+  const Json* mutation = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.Require("mutation", &mutation));
+  CASESYNC_RETURN_IF_ERROR(
+      DecodeMutation(*mutation, f.PathOf("mutation"), &r->mutation));
+  if (r->mutation.id != r->mutation_id) {
+    return Invalid(f.PathOf("mutationId"), "differs from mutation.id");
+  }
+  return Status::Ok();
+}
+
+// Decodes every element of the array `items` with `decode`, naming each by
+// its index under `path`.
+template <typename T, typename Decode>
+Status DecodeEach(const Json& items, const std::string& path, Decode decode,
+                  std::vector<T>* out) {
+  out->clear();
+  out->reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    T item;
+    CASESYNC_RETURN_IF_ERROR(decode(items[i], IndexPath(path, i), &item));
+    out->push_back(std::move(item));
+  }
+  return Status::Ok();
+}
+
+Json NullIfEmpty(const std::string& s) { return s.empty() ? Json() : Json(s); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Names
+
+const char* MutationNameString(MutationName n) {
+  for (const MutationNameEntry& entry : kMutationNames) {
+    if (entry.name == n) return entry.wire;
+  }
+  return "";
+}
+
+std::optional<MutationName> MutationNameFromString(std::string_view s) {
+  for (const MutationNameEntry& entry : kMutationNames) {
+    if (s == entry.wire) return entry.name;
+  }
+  return std::nullopt;
+}
+
+bool IsPatchTable(std::string_view table) {
+  return std::find(kPatchTables.begin(), kPatchTables.end(), table) !=
+         kPatchTables.end();
+}
+
+// ---------------------------------------------------------------------------
+// JSON text
+
+Result<Json> ParseJson(std::string_view text, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status(ErrorCode::kPayloadTooLarge,
+                  "the body is " + std::to_string(text.size()) +
+                      " bytes, over the limit of " + std::to_string(max_bytes));
+  }
+  if (!IsValidUtf8(text)) {
+    return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
+  }
+  if (NestsDeeperThan(text, kMaxJsonDepth)) {
+    return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
+                                           std::to_string(kMaxJsonDepth) +
+                                           " levels");
+  }
+  ParseLimits limits;
+  Json doc = Json::parse(
+      text.begin(), text.end(),
+      [&limits](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+        limits.OnEvent(event, parsed);
+        return true;  // keep everything; false would discard values
+      },
+      /*allow_exceptions=*/false);
+  if (!limits.problem().ok()) return limits.problem();
+  if (doc.is_discarded()) return MalformedJson(text);
+  return doc;
+}
+
+std::string DumpJson(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// ---------------------------------------------------------------------------
+// Push
+
+// pushRequest := {clientId: ClientId, mutations: [mutation] (<= 1000,
+//                 ids consecutive)}
+Result<PushRequest> DecodePushRequest(std::string_view text) {
+  CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
+  FieldReader f(doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"clientId", "mutations"}));
+  PushRequest r;
+  CASESYNC_RETURN_IF_ERROR(ReadClientId(f, &r.client_id));
+  const Json* mutations = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.RequireArray("mutations", &mutations));
+  if (mutations->size() > kMaxMutationsPerPush) {
+    return Status(ErrorCode::kPayloadTooLarge,
+                  "mutations: " + std::to_string(mutations->size()) +
+                      " mutations, over the limit of " +
+                      std::to_string(kMaxMutationsPerPush));
+  }
+  CASESYNC_RETURN_IF_ERROR(
+      DecodeEach(*mutations, "mutations", DecodeMutation, &r.mutations));
+  for (size_t i = 1; i < r.mutations.size(); ++i) {
+    if (r.mutations[i].id != r.mutations[i - 1].id + 1) {
+      return Invalid(IndexPath("mutations", i) + ".id",
+                     "expected " + std::to_string(r.mutations[i - 1].id + 1) +
+                         ": ids grow by exactly 1");
+    }
+  }
+  return r;
+}
+
+std::string EncodePushRequest(const PushRequest& r) {
+  Json mutations = Json::array();
+  for (const MutationRecord& m : r.mutations) {
+    mutations.push_back(MutationToJson(m));
+  }
+  Json doc = Json::object();
+  doc["clientId"] = r.client_id;
+  doc["mutations"] = std::move(mutations);
+  return DumpJson(doc);
+}
+
+// pushResponse := {lastMutationId: int64 >= 0}
+Result<PushResponse> DecodePushResponse(std::string_view text) {
+  CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
+  FieldReader f(doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"lastMutationId"}));
+  PushResponse r;
+  CASESYNC_RETURN_IF_ERROR(
+      f.RequireInt64("lastMutationId", 0, kInt64Max, &r.last_mutation_id));
+  return r;
+}
+
+std::string EncodePushResponse(const PushResponse& r) {
+  Json doc = Json::object();
+  doc["lastMutationId"] = r.last_mutation_id;
+  return DumpJson(doc);
+}
+
+// ---------------------------------------------------------------------------
+// Pull
+
+// pullRequest := {clientId: ClientId, cursor: null | string (<= 256 bytes)}
+Result<PullRequest> DecodePullRequest(std::string_view text) {
+  CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
+  FieldReader f(doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"clientId", "cursor"}));
+  PullRequest r;
+  CASESYNC_RETURN_IF_ERROR(ReadClientId(f, &r.client_id));
+  const Json* cursor = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.Require("cursor", &cursor));
+  if (!cursor->is_null()) {
+    std::string value;
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("cursor", &value));
+    CASESYNC_RETURN_IF_ERROR(CheckCursorLength("cursor", value));
+    r.cursor = std::move(value);
+  }
+  return r;
+}
+
+std::string EncodePullRequest(const PullRequest& r) {
+  Json doc = Json::object();
+  doc["clientId"] = r.client_id;
+  doc["cursor"] = r.cursor ? Json(*r.cursor) : Json();
+  return DumpJson(doc);
+}
+
+// pullResponse := {cursor: string, lastMutationId: int64 >= 0,
+//                  patch: [patchOp], rejections: [rejection], more: bool}
+Result<PullResponse> DecodePullResponse(std::string_view text) {
+  CASESYNC_ASSIGN_OR_RETURN(
+      Json doc, ParseObject(text, std::numeric_limits<size_t>::max()));
+  FieldReader f(doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields(
+      {"cursor", "lastMutationId", "patch", "rejections", "more"}));
+  PullResponse r;
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("cursor", &r.cursor));
+  CASESYNC_RETURN_IF_ERROR(CheckCursorLength("cursor", r.cursor));
+  CASESYNC_RETURN_IF_ERROR(
+      f.RequireInt64("lastMutationId", 0, kInt64Max, &r.last_mutation_id));
+  const Json* patch = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.RequireArray("patch", &patch));
+  CASESYNC_RETURN_IF_ERROR(
+      DecodeEach(*patch, "patch", DecodePatchOp, &r.patch));
+  const Json* rejections = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.RequireArray("rejections", &rejections));
+  CASESYNC_RETURN_IF_ERROR(
+      DecodeEach(*rejections, "rejections", DecodeRejection, &r.rejections));
+  CASESYNC_RETURN_IF_ERROR(f.RequireBool("more", &r.more));
+  return r;
+}
+
+// Written piece by piece rather than as one Json document: a page holds up to
+// kMaxPullResponseRows rows, and copying each row into a second document
+// cost more than the server's query that produced it.
+std::string EncodePullResponse(const PullResponse& r) {
+  std::string out;
+  out.reserve(64 + r.patch.size() * 512);
+  out += "{\"cursor\":";
+  out += DumpJson(Json(r.cursor));
+  out += ",\"lastMutationId\":";
+  out += std::to_string(r.last_mutation_id);
+  out += ",\"more\":";
+  out += r.more ? "true" : "false";
+  out += ",\"patch\":[";
+  bool first = true;
+  for (const PatchOp& op : r.patch) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"op\":";
+    switch (op.op) {
+      case PatchOpKind::kPut:
+        out += "\"put\"";
+        break;
+      case PatchOpKind::kDel:
+        out += "\"del\"";
+        break;
+      case PatchOpKind::kClear:
+        out += "\"clear\"";
+        break;
+    }
+    if (op.op != PatchOpKind::kClear) {
+      out += ",\"row\":";
+      out += DumpJson(op.row);
+    }
+    out += ",\"table\":";
+    out += DumpJson(Json(op.table));
+    out += '}';
+  }
+  out += "],\"rejections\":";
+  Json rejections = Json::array();
+  for (const Rejection& rejection : r.rejections) {
+    Json item = Json::object();
+    item["mutationId"] = rejection.mutation_id;
+    item["code"] = ErrorCodeName(rejection.code);
+    item["message"] = rejection.message;
+    item["mutation"] = MutationToJson(rejection.mutation);
+    rejections.push_back(std::move(item));
+  }
+  out += DumpJson(rejections);
+  out += '}';
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Poke
+
+// pokeResponse := {changed: bool, cursor: string (<= 256 bytes)}
+Result<PokeResponse> DecodePokeResponse(std::string_view text) {
+  CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
+  FieldReader f(doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"changed", "cursor"}));
+  PokeResponse r;
+  CASESYNC_RETURN_IF_ERROR(f.RequireBool("changed", &r.changed));
+  CASESYNC_RETURN_IF_ERROR(f.RequireString("cursor", &r.cursor));
+  CASESYNC_RETURN_IF_ERROR(CheckCursorLength("cursor", r.cursor));
+  return r;
+}
+
+std::string EncodePokeResponse(const PokeResponse& r) {
+  Json doc = Json::object();
+  doc["changed"] = r.changed;
+  doc["cursor"] = r.cursor;
+  return DumpJson(doc);
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+// errorBody := {error: {code: string, message: string, ...extra}}
+std::string EncodeError(const Status& status, const Json& extra) {
+  Json error = Json::object();
+  if (extra.is_object()) {
+    for (auto it = extra.begin(); it != extra.end(); ++it) {
+      error[it.key()] = it.value();
+    }
+  }
+  error["code"] = ErrorCodeName(status.code());
+  error["message"] = status.message();
+  Json doc = Json::object();
+  doc["error"] = std::move(error);
+  return DumpJson(doc);
+}
+
+Status DecodeError(std::string_view text) {
+  Result<Json> doc = ParseObject(text, kMaxBodyBytes);
+  if (!doc.ok()) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "not an error body: " + doc.status().message());
+  }
+  FieldReader f(*doc, "");
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"error"}));
+  const Json* error = nullptr;
+  CASESYNC_RETURN_IF_ERROR(f.RequireObject("error", &error));
+  FieldReader e(*error, "error");
+  std::string code;
+  std::string message;
+  CASESYNC_RETURN_IF_ERROR(e.RequireString("code", &code));
+  CASESYNC_RETURN_IF_ERROR(e.RequireString("message", &message));
+  return Status(ErrorCodeOrInternal(code), std::move(message));
+}
+
+// ---------------------------------------------------------------------------
+// Rows. Strict about types, tolerant of absent fields (left at their
+// defaults) and of fields they do not know (a newer server may add some).
+
+Json CaseToJson(const Case& c) {
+  Json j = Json::object();
+  j["id"] = c.id;
+  j["number"] = c.number;
+  j["accountId"] = c.account_id;
+  j["contactId"] = c.contact_id;
+  j["serviceId"] = c.service_id;
+  j["productId"] = c.product_id;
+  j["issueTypeId"] = c.issue_type_id;
+  j["contactHours"] = c.contact_hours;
+  j["contactPhone"] = c.contact_phone;
+  j["subject"] = c.subject;
+  j["description"] = c.description;
+  j["priority"] = c.priority;
+  j["state"] = CaseStateName(c.state);
+  j["channel"] = ChannelName(c.channel);
+  j["parentId"] = NullIfEmpty(c.parent_id);
+  j["createdAt"] = c.created_at;
+  j["updatedAt"] = c.updated_at;
+  j["resolutionCode"] = c.resolution_code;
+  j["resolutionNotes"] = c.resolution_notes;
+  return j;
+}
+
+Result<Case> CaseFromJson(const Json& j) {
+  if (!j.is_object()) return Invalid("case", "expected an object");
+  FieldReader f(j, "");
+  Case c;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("number", &c.number));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("accountId", &c.account_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactId", &c.contact_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("serviceId", &c.service_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("productId", &c.product_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("issueTypeId", &c.issue_type_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactHours", &c.contact_hours));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactPhone", &c.contact_phone));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("subject", &c.subject));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("description", &c.description));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalInt("priority", kPriorityCritical, kPriorityLow, &c.priority));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalEnum<CaseStateFromName>("state", &c.state));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalEnum<ChannelFromName>("channel", &c.channel));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalNullableString("parentId", &c.parent_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("updatedAt", &c.updated_at));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalString("resolutionCode", &c.resolution_code));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalString("resolutionNotes", &c.resolution_notes));
+  return c;
+}
+
+Json CommentToJson(const Comment& c) {
+  Json j = Json::object();
+  j["id"] = c.id;
+  j["caseId"] = c.case_id;
+  j["authorId"] = c.author_id;
+  j["body"] = c.body;
+  j["visibility"] = VisibilityName(c.visibility);
+  j["createdAt"] = c.created_at;
+  return j;
+}
+
+Result<Comment> CommentFromJson(const Json& j) {
+  if (!j.is_object()) return Invalid("comment", "expected an object");
+  FieldReader f(j, "");
+  Comment c;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("caseId", &c.case_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("authorId", &c.author_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("body", &c.body));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalEnum<VisibilityFromName>("visibility", &c.visibility));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
+  return c;
+}
+
+Json CatalogItemToJson(const CatalogItem& item) {
+  Json j = Json::object();
+  j["kind"] = CatalogKindName(item.kind);
+  j["id"] = item.id;
+  j["parentId"] = NullIfEmpty(item.parent_id);
+  j["name"] = item.name;
+  j["sort"] = item.sort;
+  j["active"] = item.active;
+  return j;
+}
+
+Result<CatalogItem> CatalogItemFromJson(const Json& j) {
+  if (!j.is_object()) return Invalid("catalog item", "expected an object");
+  FieldReader f(j, "");
+  CatalogItem item;
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalEnum<CatalogKindFromName>("kind", &item.kind));
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &item.id));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalNullableString("parentId", &item.parent_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("name", &item.name));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalInt("sort", std::numeric_limits<int>::min(),
+                    std::numeric_limits<int>::max(), &item.sort));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalBool("active", &item.active));
+  return item;
+}
+
+Json UserToJson(const User& u) {
+  Json j = Json::object();
+  j["id"] = u.id;
+  j["accountId"] = u.account_id;
+  j["email"] = u.email;
+  j["name"] = u.name;
+  j["phone"] = u.phone;
+  j["role"] = RoleName(u.role);
+  j["status"] = UserStatusName(u.status);
+  return j;
+}
+
+Result<User> UserFromJson(const Json& j) {
+  if (!j.is_object()) return Invalid("user", "expected an object");
+  FieldReader f(j, "");
+  User u;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &u.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("accountId", &u.account_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("email", &u.email));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("name", &u.name));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("phone", &u.phone));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalEnum<RoleFromName>("role", &u.role));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalEnum<UserStatusFromName>("status", &u.status));
+  return u;
+}
+
+Json AccountToJson(const Account& a) {
+  Json j = Json::object();
+  j["id"] = a.id;
+  j["name"] = a.name;
+  j["taxId"] = a.tax_id;
+  j["domains"] = a.domains;
+  return j;
+}
+
+Result<Account> AccountFromJson(const Json& j) {
+  if (!j.is_object()) return Invalid("account", "expected an object");
+  FieldReader f(j, "");
+  Account a;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &a.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("name", &a.name));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("taxId", &a.tax_id));
+  const Json* domains = f.Find("domains");
+  if (domains != nullptr) {
+    if (!domains->is_array()) return Invalid("domains", "expected an array");
+    for (size_t i = 0; i < domains->size(); ++i) {
+      const Json& domain = (*domains)[i];
+      if (!domain.is_string()) {
+        return Invalid(IndexPath("domains", i), "expected a string");
+      }
+      a.domains.push_back(domain.get<std::string>());
+    }
+  }
+  return a;
+}
+
+Json MutationToJson(const MutationRecord& m) {
+  Json j = Json::object();
+  j["id"] = m.id;
+  j["name"] = m.name;
+  // A record built without args still goes out as a valid mutation.
+  j["args"] = m.args.is_null() ? Json::object() : m.args;
+  j["clientTime"] = m.client_time;
+  return j;
+}
+
+Result<MutationRecord> MutationFromJson(const Json& j) {
+  MutationRecord m;
+  CASESYNC_RETURN_IF_ERROR(DecodeMutation(j, "", &m));
+  return m;
+}
+
+}  // namespace casesync

@@ -1,0 +1,336 @@
+#include "casesync/mutation.h"
+
+#include <doctest/doctest.h>
+
+#include "fixtures.h"
+
+namespace casesync {
+namespace {
+
+using testing::CaseArgs;
+using testing::kAdmin;
+using testing::kAgent;
+using testing::kAlba;
+using testing::kAna;
+using testing::kAndres;
+using testing::kBeto;
+using testing::kBrenda;
+using testing::MemoryStore;
+using testing::Mut;
+
+// A store holding one case filed by Ana (account A) in `state`.
+MemoryStore StoreWithCase(CaseState state = CaseState::kNew) {
+  MemoryStore store;
+  REQUIRE(store.Apply(kAna, Mut(1, "createCase", CaseArgs("case-1"))).ok());
+  store.cases["case-1"].state = state;
+  return store;
+}
+
+TEST_SUITE("mutation") {
+  TEST_CASE("createCase files a new case numbered by the authority") {
+    MemoryStore store;
+    Status st = store.Apply(kAna, Mut(1, "createCase", CaseArgs("case-1")));
+    REQUIRE(st.ok());
+    const Case& c = store.cases.at("case-1");
+    CHECK(c.number == "CS0053363");
+    CHECK(c.account_id == "acc-a");
+    CHECK(c.contact_id == "u-ana");
+    CHECK(c.state == CaseState::kNew);
+    CHECK(c.priority == kPriorityModerate);
+    CHECK(c.channel == Channel::kWeb);
+    CHECK(c.created_at == "2026-11-29T12:00:00.000Z");
+    CHECK(c.subject == "El token quedó bloqueado");
+  }
+
+  TEST_CASE("createCase by an agent is on the agent channel") {
+    MemoryStore store;
+    Json args = CaseArgs("case-1");
+    args["contactId"] = "u-beto";
+    REQUIRE(store.Apply(kAgent, Mut(1, "createCase", args)).ok());
+    CHECK(store.cases.at("case-1").channel == Channel::kAgent);
+    CHECK(store.cases.at("case-1").account_id == "acc-b");
+    CHECK(store.cases.at("case-1").contact_id == "u-beto");
+  }
+
+  TEST_CASE("a customer cannot file a case for someone else") {
+    MemoryStore store;
+    Json args = CaseArgs("case-1");
+    args["contactId"] = "u-andres";
+    CHECK(store.Apply(kAna, Mut(1, "createCase", args)).code() ==
+          ErrorCode::kForbidden);
+    CHECK(store.cases.empty());
+  }
+
+  TEST_CASE("a customer admin files only for users of the own account") {
+    MemoryStore store;
+    Json args = CaseArgs("case-1");
+    args["contactId"] = "u-andres";
+    CHECK(store.Apply(kAlba, Mut(1, "createCase", args)).ok());
+    args = CaseArgs("case-2");
+    args["contactId"] = "u-beto";
+    CHECK(store.Apply(kAlba, Mut(2, "createCase", args)).code() ==
+          ErrorCode::kNotFound);
+  }
+
+  TEST_CASE("createCase refuses a reused id, bad fields and unknown args") {
+    MemoryStore store;
+    REQUIRE(store.Apply(kAna, Mut(1, "createCase", CaseArgs("case-1"))).ok());
+    CHECK(store.Apply(kAna, Mut(2, "createCase", CaseArgs("case-1"))).code() ==
+          ErrorCode::kAlreadyExists);
+
+    Json bad = CaseArgs("case-2");
+    bad["subject"] = "   ";
+    CHECK(store.Apply(kAna, Mut(3, "createCase", bad)).code() ==
+          ErrorCode::kValidationFailed);
+
+    bad = CaseArgs("case-3");
+    bad["productId"] = "prd-fe-portal";  // a product of another service
+    CHECK(store.Apply(kAna, Mut(4, "createCase", bad)).code() ==
+          ErrorCode::kValidationFailed);
+
+    bad = CaseArgs("case-4");
+    bad["priority"] = 1;  // customers do not choose the priority
+    CHECK(store.Apply(kAna, Mut(5, "createCase", bad)).code() ==
+          ErrorCode::kInvalidRequest);
+
+    bad = CaseArgs("case-5");
+    bad["subject"] = 42;
+    CHECK(store.Apply(kAna, Mut(6, "createCase", bad)).code() ==
+          ErrorCode::kInvalidRequest);
+
+    bad = CaseArgs("bad id with spaces");
+    CHECK(store.Apply(kAna, Mut(7, "createCase", bad)).code() ==
+          ErrorCode::kInvalidRequest);
+    CHECK(store.cases.size() == 1);
+  }
+
+  TEST_CASE("a follow-up case must name a parent the customer can see") {
+    MemoryStore store = StoreWithCase(CaseState::kClosed);
+    Json args = CaseArgs("case-2");
+    args["parentId"] = "case-1";
+    CHECK(store.Apply(kAna, Mut(2, "createCase", args)).ok());
+    CHECK(store.cases.at("case-2").parent_id == "case-1");
+    args = CaseArgs("case-3");
+    args["parentId"] = "case-1";
+    CHECK(store.Apply(kBeto, Mut(3, "createCase", args)).code() ==
+          ErrorCode::kNotFound);
+  }
+
+  TEST_CASE("another account's case looks exactly like a missing one") {
+    MemoryStore store = StoreWithCase();
+    Json comment{{"id", "cm-1"}, {"caseId", "case-1"}, {"body", "hola"}};
+    Status other = store.Apply(kBeto, Mut(2, "addComment", comment));
+    Status missing = store.Apply(
+        kBeto, Mut(3, "addComment",
+                   Json{{"id", "cm-2"}, {"caseId", "nope"}, {"body", "x"}}));
+    CHECK(other.code() == ErrorCode::kNotFound);
+    CHECK(other.message() == missing.message());
+    CHECK(store
+              .Apply(kBrenda, Mut(4, "cancelCase",
+                                  Json{{"caseId", "case-1"}, {"reason", "no"}}))
+              .code() == ErrorCode::kNotFound);
+    // Andrés is in the same account but is not the contact.
+    CHECK(store.Apply(kAndres, Mut(5, "addComment", comment)).code() ==
+          ErrorCode::kNotFound);
+    // Alba administers account A and sees it.
+    CHECK(store.Apply(kAlba, Mut(6, "addComment", comment)).ok());
+    CHECK(store.comments.size() == 1);
+  }
+
+  TEST_CASE("a customer comment reopens a case awaiting information") {
+    MemoryStore store = StoreWithCase(CaseState::kAwaitingInfo);
+    REQUIRE(store
+                .Apply(kAna, Mut(2, "addComment",
+                                 Json{{"id", "cm-1"},
+                                      {"caseId", "case-1"},
+                                      {"body", "Adjunto el serial."}}))
+                .ok());
+    CHECK(store.cases.at("case-1").state == CaseState::kOpen);
+    CHECK(store.comments.at("cm-1").author_id == "u-ana");
+  }
+
+  TEST_CASE("an agent's internal note leaves the case untouched") {
+    MemoryStore store = StoreWithCase(CaseState::kAwaitingInfo);
+    const Case before = store.cases.at("case-1");
+    Json note{{"id", "cm-1"},
+              {"caseId", "case-1"},
+              {"body", "Revisar con proveedor"},
+              {"visibility", "internal"}};
+    CHECK(store.Apply(kAna, Mut(2, "addComment", note)).code() ==
+          ErrorCode::kForbidden);
+    REQUIRE(store.Apply(kAgent, Mut(3, "addComment", note)).ok());
+    CHECK(store.cases.at("case-1") == before);  // not even updated_at
+    CHECK(store.comments.at("cm-1").visibility == Visibility::kInternal);
+  }
+
+  TEST_CASE("a comment on a closed or canceled case is refused") {
+    for (CaseState s : {CaseState::kClosed, CaseState::kCanceled}) {
+      MemoryStore store = StoreWithCase(s);
+      Json comment{{"id", "cm-1"}, {"caseId", "case-1"}, {"body", "¿Y?"}};
+      CHECK(store.Apply(kAna, Mut(2, "addComment", comment)).code() ==
+            ErrorCode::kCaseTerminal);
+      CHECK(store.comments.empty());
+    }
+  }
+
+  TEST_CASE("a reused comment id is refused") {
+    MemoryStore store = StoreWithCase();
+    Json comment{{"id", "cm-1"}, {"caseId", "case-1"}, {"body", "uno"}};
+    REQUIRE(store.Apply(kAna, Mut(2, "addComment", comment)).ok());
+    CHECK(store.Apply(kAna, Mut(3, "addComment", comment)).code() ==
+          ErrorCode::kAlreadyExists);
+  }
+
+  TEST_CASE("the agent's path: accept, request info, resolve") {
+    MemoryStore store = StoreWithCase();
+    REQUIRE(
+        store.Apply(kAgent, Mut(2, "acceptCase", Json{{"caseId", "case-1"}}))
+            .ok());
+    CHECK(store.cases.at("case-1").state == CaseState::kOpen);
+    REQUIRE(store
+                .Apply(kAgent, Mut(3, "requestInfo",
+                                   Json{{"caseId", "case-1"},
+                                        {"comment", "¿Qué serial tiene?"}}))
+                .ok());
+    CHECK(store.cases.at("case-1").state == CaseState::kAwaitingInfo);
+    CHECK(store.comments.at(DerivedCommentId("c1", 3)).body ==
+          "¿Qué serial tiene?");
+    REQUIRE(store
+                .Apply(kAgent, Mut(4, "resolveCase",
+                                   Json{{"caseId", "case-1"},
+                                        {"resolutionCode", "Desbloqueo"},
+                                        {"notes", "PIN restablecido"}}))
+                .ok());
+    const Case& c = store.cases.at("case-1");
+    CHECK(c.state == CaseState::kResolved);
+    CHECK(c.resolution_code == "Desbloqueo");
+    CHECK(c.resolution_notes == "PIN restablecido");
+  }
+
+  TEST_CASE("the customer accepts or rejects a solution") {
+    MemoryStore store = StoreWithCase(CaseState::kResolved);
+    REQUIRE(store
+                .Apply(kAna, Mut(2, "rejectSolution",
+                                 Json{{"caseId", "case-1"},
+                                      {"comment", "Sigue bloqueado"}}))
+                .ok());
+    CHECK(store.cases.at("case-1").state == CaseState::kOpen);
+    store.cases["case-1"].state = CaseState::kResolved;
+    REQUIRE(
+        store.Apply(kAna, Mut(3, "acceptSolution", Json{{"caseId", "case-1"}}))
+            .ok());
+    CHECK(store.cases.at("case-1").state == CaseState::kClosed);
+  }
+
+  TEST_CASE("transitions that need text refuse an empty one") {
+    MemoryStore store = StoreWithCase(CaseState::kOpen);
+    CHECK(store
+              .Apply(kAgent, Mut(2, "requestInfo",
+                                 Json{{"caseId", "case-1"}, {"comment", " "}}))
+              .code() == ErrorCode::kValidationFailed);
+    CHECK(store
+              .Apply(kAgent, Mut(3, "resolveCase",
+                                 Json{{"caseId", "case-1"},
+                                      {"resolutionCode", "x"},
+                                      {"notes", ""}}))
+              .code() == ErrorCode::kValidationFailed);
+    CHECK(store.Apply(kAna, Mut(4, "cancelCase", Json{{"caseId", "case-1"}}))
+              .code() == ErrorCode::kInvalidRequest);
+    CHECK(store.cases.at("case-1").state == CaseState::kOpen);
+  }
+
+  TEST_CASE("a customer cannot take agent transitions") {
+    MemoryStore store = StoreWithCase(CaseState::kOpen);
+    CHECK(store
+              .Apply(kAna, Mut(2, "resolveCase",
+                               Json{{"caseId", "case-1"},
+                                    {"resolutionCode", "x"},
+                                    {"notes", "y"}}))
+              .code() == ErrorCode::kForbidden);
+    CHECK(store
+              .Apply(kAna, Mut(3, "closeCase",
+                               Json{{"caseId", "case-1"}, {"notes", "y"}}))
+              .code() == ErrorCode::kForbidden);
+    CHECK(store
+              .Apply(kAna, Mut(4, "setPriority",
+                               Json{{"caseId", "case-1"}, {"priority", 1}}))
+              .code() == ErrorCode::kForbidden);
+    CHECK(store.cases.at("case-1").priority == kPriorityModerate);
+  }
+
+  TEST_CASE("an offline cancel that reaches a resolved case is refused") {
+    MemoryStore store = StoreWithCase(CaseState::kResolved);
+    Status st = store.Apply(
+        kAna, Mut(2, "cancelCase",
+                  Json{{"caseId", "case-1"}, {"reason", "Ya no lo necesito"}}));
+    CHECK(st.code() == ErrorCode::kInvalidTransition);
+    CHECK(store.cases.at("case-1").state == CaseState::kResolved);
+  }
+
+  TEST_CASE("setPriority takes 1 to 4 from agents") {
+    MemoryStore store = StoreWithCase(CaseState::kOpen);
+    CHECK(store
+              .Apply(kAdmin, Mut(2, "setPriority",
+                                 Json{{"caseId", "case-1"}, {"priority", 1}}))
+              .ok());
+    CHECK(store.cases.at("case-1").priority == 1);
+    CHECK(store
+              .Apply(kAgent, Mut(3, "setPriority",
+                                 Json{{"caseId", "case-1"}, {"priority", 5}}))
+              .code() == ErrorCode::kInvalidRequest);
+    CHECK(store
+              .Apply(kAgent, Mut(4, "setPriority",
+                                 Json{{"caseId", "case-1"}, {"priority", "1"}}))
+              .code() == ErrorCode::kInvalidRequest);
+  }
+
+  TEST_CASE("updateCaseContact writes only the fields sent") {
+    MemoryStore store = StoreWithCase(CaseState::kAwaitingInfo);
+    REQUIRE(store
+                .Apply(kAna, Mut(2, "updateCaseContact",
+                                 Json{{"caseId", "case-1"},
+                                      {"contactPhone", "601 234 5678"}}))
+                .ok());
+    const Case& c = store.cases.at("case-1");
+    CHECK(c.contact_phone == "601 234 5678");
+    CHECK(c.contact_hours == "Lunes a viernes, 8:00 a 17:00");
+    CHECK(c.state == CaseState::kOpen);  // a customer update reopens
+    CHECK(store
+              .Apply(kAna, Mut(3, "updateCaseContact",
+                               Json{{"caseId", "case-1"},
+                                    {"contactPhone", "llámeme"}}))
+              .code() == ErrorCode::kValidationFailed);
+    CHECK(store
+              .Apply(kAna,
+                     Mut(4, "updateCaseContact", Json{{"caseId", "case-1"}}))
+              .code() == ErrorCode::kInvalidRequest);
+  }
+
+  TEST_CASE("an unknown mutation name is refused") {
+    MemoryStore store;
+    CHECK(store.Apply(kAna, Mut(1, "dropTable", Json::object())).code() ==
+          ErrorCode::kUnknownMutation);
+  }
+
+  TEST_CASE("args that are not an object are refused") {
+    MemoryStore store = StoreWithCase();
+    CHECK(store.Apply(kAgent, Mut(2, "acceptCase", Json::array())).code() ==
+          ErrorCode::kInvalidRequest);
+    CHECK(store.Apply(kAgent, Mut(3, "acceptCase", Json("case-1"))).code() ==
+          ErrorCode::kInvalidRequest);
+  }
+
+  TEST_CASE("form errors are reported per field before queueing") {
+    Json args = CaseArgs("case-1");
+    args["contactPhone"] = "abc";
+    args["subject"] = "";
+    CatalogIndex catalog(DefaultCatalog());
+    auto errors = ValidateCreateCaseArgs(args, catalog);
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].field != errors[1].field);
+    CHECK(ValidateCreateCaseArgs(CaseArgs("x"), catalog).empty());
+  }
+}
+
+}  // namespace
+}  // namespace casesync
