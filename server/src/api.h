@@ -1,0 +1,69 @@
+// The HTTP API of casesync-server (DESIGN.md §4, §5, docs/protocol.md): routes
+// requests to the Service and encodes its answers; serves the web app.
+//
+//   POST /api/v1/auth/login          {email, password, remember?}
+//   POST /api/v1/auth/logout         bearer
+//   GET  /api/v1/auth/me             bearer
+//   POST /api/v1/auth/password       bearer {oldPassword, newPassword}
+//   POST /api/v1/auth/register       {email, name, phone?, password}  → 201
+//   POST /api/v1/auth/reset          {email}                          → 202
+//   POST /api/v1/auth/reset/confirm  {token, newPassword}
+//   POST /api/v1/sync/push           bearer PushRequest
+//   POST /api/v1/sync/pull           bearer PullRequest
+//   GET  /api/v1/sync/poke?cursor=…  bearer, long poll
+//   GET  /api/v1/catalog             bearer → {items:[…]}
+//   GET  /healthz, GET /metrics
+//   GET  anything else outside /api/: a file of the web app
+//
+// Every error is {error:{code,message}} with HttpStatusFor(code); a mutation
+// gap adds error.expectedId. Unknown /api/ routes → 404 route_not_found;
+// a known route with the wrong method → 405 with Allow. Sessions whose
+// temporary password must be changed may only use me, logout and password.
+//
+// Thread-safe: Handle() runs concurrently on transport threads.
+#ifndef CASESYNC_SERVER_API_H_
+#define CASESYNC_SERVER_API_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http_transport.h"
+#include "metrics.h"
+#include "service.h"
+
+namespace casesync::server {
+
+struct ApiOptions {
+  // Built web app (index.html, assets). "" or no index.html: a built-in page
+  // says the web app is not built yet.
+  std::string web_dir;
+  // How long a poke waits before answering {changed:false}.
+  std::chrono::milliseconds poke_timeout{25000};
+  // Enables /api/v1/bench/noop (any method): a trivial handler for
+  // benchmarks of the transport itself. Off in production.
+  bool bench_noop_route = false;
+  // One log line per request (info level).
+  bool access_log = true;
+};
+
+// The Content-Security-Policy sent with every response.
+extern const char kContentSecurityPolicy[];
+
+class Api {
+ public:
+  // `service` must outlive the Api. `listener` (may be null) is asked for its
+  // in-flight count by /metrics.
+  Api(Service& service, ApiOptions options, const Listener* listener = nullptr);
+  ~Api();
+
+  void Handle(HttpRequest request, std::shared_ptr<Responder> responder);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace casesync::server
+
+#endif  // CASESYNC_SERVER_API_H_

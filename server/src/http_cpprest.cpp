@@ -1,0 +1,369 @@
+// The cpprestsdk implementation of http_transport.h.
+//
+// What cpprestsdk 2.10.18's Linux listener does, and how this file copes:
+// - Handlers and task continuations run on one shared asio pool
+//   (crossplat::threadpool). Nothing here waits on a task with .get() or
+//   .wait() on a pool thread; bodies are read with chained continuations and
+//   replies are sent from whatever thread the service answers on.
+// - The listener reads a request body into an unbounded in-memory buffer as
+//   it arrives and sends the response only once the body is complete. So a
+//   declared Content-Length over the limit is refused before reading: the
+//   body is completed with an error (which closes the buffer and releases
+//   the reply at once) and the 413 carries `Connection: close`. A chunked
+//   body is counted while it is read and refused the same way once over the
+//   limit. The client may see a connection reset instead of the 413 when it
+//   is still sending (the kernel resets a socket closed with unread data).
+// - A task whose exception is never observed terminates the process
+//   (pplx raises SIGTRAP), so every task created here ends in a task-based
+//   continuation that calls get() inside try/catch.
+// - http_listener::close() drops every open connection at once, so Stop()
+//   first refuses new requests and waits for the in-flight ones itself.
+#include <cpprest/http_listener.h>
+#include <cpprest/uri.h>
+#include <pplx/threadpool.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+#include "http_transport.h"
+
+namespace casesync::server {
+namespace {
+
+using web::http::http_request;
+using web::http::http_response;
+using web::http::experimental::listener::http_listener;
+using web::http::experimental::listener::http_listener_config;
+
+constexpr size_t kReadChunk = 64 * 1024;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Observes a task's outcome so that a failure never terminates the process.
+template <typename T>
+void Observe(pplx::task<T> task) {
+  task.then([](pplx::task<T> t) {
+    try {
+      t.wait();
+      t.get();
+    } catch (...) {
+    }
+  });
+}
+
+class CppRestListener;
+
+// Counts the request as in flight until it is answered.
+class CppRestResponder : public Responder {
+ public:
+  CppRestResponder(http_request request, CppRestListener* listener);
+  ~CppRestResponder() override;
+  void Reply(HttpResponse response) override;
+
+ private:
+  http_request request_;
+  CppRestListener* listener_;
+  std::atomic<bool> replied_{false};
+};
+
+class CppRestListener : public Listener {
+ public:
+  explicit CppRestListener(ListenerOptions options)
+      : options_(std::move(options)) {}
+  ~CppRestListener() override { Stop(nullptr); }
+
+  Status Start(const std::string& host, uint16_t port,
+               HttpHandler handler) override {
+    handler_ = std::move(handler);
+    std::string url = "http://" + host + ":" + std::to_string(port) + "/";
+    try {
+      http_listener_config config;
+      config.set_backlog(1024);
+      listener_ = std::make_unique<http_listener>(web::uri(url), config);
+      listener_->support([this](http_request request) { OnRequest(request); });
+      listener_->open().wait();  // main thread, before serving
+    } catch (const std::exception& e) {
+      listener_.reset();
+      return Status(ErrorCode::kUnavailable, "cannot listen on " + host + ":" +
+                                                 std::to_string(port) + ": " +
+                                                 e.what());
+    }
+    return Status::Ok();
+  }
+
+  void Stop(const std::function<void()>& on_draining) override {
+    if (stopped_.exchange(true)) return;
+    stopping_ = true;
+    if (on_draining) on_draining();
+    {
+      std::unique_lock lock(mu_);
+      drained_.wait_for(lock, options_.drain_timeout,
+                        [this] { return in_flight_ == 0; });
+    }
+    if (listener_) {
+      try {
+        listener_->close().wait();
+      } catch (...) {
+      }
+    }
+  }
+  int64_t InFlight() const override {
+    std::lock_guard lock(mu_);
+    return in_flight_;
+  }
+
+  void Begin() {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  void End() {
+    std::lock_guard lock(mu_);
+    if (--in_flight_ == 0) drained_.notify_all();
+  }
+
+ private:
+  // Reads the body chunk by chunk (never blocking) and then calls the
+  // handler.
+  struct BodyRead {
+    http_request request;
+    HttpRequest out;
+    std::shared_ptr<Responder> responder;
+    concurrency::streams::streambuf<uint8_t> buffer;
+    std::vector<uint8_t> chunk;
+    size_t expected = 0;  // Content-Length, or kChunked
+  };
+  static constexpr size_t kChunked = static_cast<size_t>(-1);
+
+  void OnRequest(http_request request) {
+    auto responder = std::make_shared<CppRestResponder>(request, this);
+    try {
+      if (stopping_) {
+        HttpResponse r = ErrorResponse(
+            Status(ErrorCode::kUnavailable, "the server is shutting down"));
+        r.headers.emplace_back("Connection", "close");
+        responder->Reply(std::move(r));
+        return;
+      }
+      auto body = std::make_shared<BodyRead>();
+      body->request = request;
+      body->responder = responder;
+      Status s = Convert(request, &body->out);
+      if (!s.ok()) {
+        responder->Reply(ErrorResponse(s));
+        return;
+      }
+      const auto& headers = request.headers();
+      uint64_t declared = 0;
+      bool has_length =
+          headers.match(web::http::header_names::content_length, declared);
+      bool chunked =
+          Lower(body->out.Header("transfer-encoding")).find("chunked") !=
+          std::string::npos;
+      if (has_length && declared > options_.max_body_bytes) {
+        RefuseTooLarge(body);
+        return;
+      }
+      if (!chunked && (!has_length || declared == 0)) {
+        Dispatch(body);
+        return;
+      }
+      body->expected = chunked ? kChunked : static_cast<size_t>(declared);
+      body->out.body.reserve(chunked ? kReadChunk : declared);
+      body->chunk.resize(chunked ? kReadChunk
+                                 : std::min<size_t>(kReadChunk, declared));
+      body->buffer = request.body().streambuf();
+      ReadMore(body);
+    } catch (const std::exception& e) {
+      responder->Reply(ErrorResponse(
+          Status(ErrorCode::kInternal, "request could not be read")));
+    } catch (...) {
+      responder->Reply(ErrorResponse(
+          Status(ErrorCode::kInternal, "request could not be read")));
+    }
+  }
+
+  static Status Convert(const http_request& request, HttpRequest* out) {
+    try {
+      out->method = request.method();
+      for (auto& c : out->method)
+        c = std::toupper(static_cast<unsigned char>(c));
+      const web::uri& uri = request.request_uri();
+      out->path = web::uri::decode(uri.path());
+      if (out->path.empty()) out->path = "/";
+      for (const auto& [k, v] : web::uri::split_query(uri.query())) {
+        out->query[web::uri::decode(k)] = web::uri::decode(v);
+      }
+      for (const auto& [k, v] : request.headers()) {
+        std::string name = Lower(k);
+        auto [it, inserted] = out->headers.emplace(name, v);
+        if (!inserted) it->second += ", " + v;
+      }
+      out->remote_address = request.remote_address();
+    } catch (const std::exception&) {
+      return Status(ErrorCode::kInvalidRequest, "malformed request target");
+    }
+    return Status::Ok();
+  }
+
+  // Reads what has arrived without waiting; when the buffer is empty, goes
+  // on in a continuation. A Content-Length body is complete once that many
+  // bytes were read, a chunked one at the end of the stream.
+  void ReadMore(const std::shared_ptr<BodyRead>& body) {
+    try {
+      for (;;) {
+        if (body->out.body.size() == body->expected) {
+          Dispatch(body);
+          return;
+        }
+        size_t want = std::min(body->chunk.size(),
+                               body->expected - body->out.body.size());
+        auto task = body->buffer.getn(body->chunk.data(), want);
+        if (!task.is_done()) {
+          task.then([this, body](pplx::task<size_t> t) {
+            if (Consume(body, t)) ReadMore(body);
+          });
+          return;
+        }
+        if (!Consume(body, task)) return;
+      }
+    } catch (...) {
+      body->responder->Reply(ErrorResponse(
+          Status(ErrorCode::kInternal, "request could not be read")));
+    }
+  }
+
+  // Appends what a finished read returned; false when the request is
+  // answered (error, too large, or complete and dispatched).
+  bool Consume(const std::shared_ptr<BodyRead>& body, pplx::task<size_t>& t) {
+    size_t n = 0;
+    try {
+      n = t.get();  // finished: does not block
+    } catch (...) {
+      body->responder->Reply(ErrorResponse(Status(
+          ErrorCode::kInvalidRequest, "the request body was cut short")));
+      return false;
+    }
+    if (n == 0) {
+      if (body->expected != kChunked) {
+        body->responder->Reply(ErrorResponse(Status(
+            ErrorCode::kInvalidRequest, "the request body was cut short")));
+      } else {
+        Dispatch(body);
+      }
+      return false;
+    }
+    if (body->out.body.size() + n > options_.max_body_bytes) {
+      RefuseTooLarge(body);
+      return false;
+    }
+    body->out.body.append(reinterpret_cast<const char*>(body->chunk.data()), n);
+    return true;
+  }
+
+  void RefuseTooLarge(const std::shared_ptr<BodyRead>& body) {
+    // Completing the request body with an error (the listener's own
+    // internal call, public in http_msg.h) closes its buffer, so the listener
+    // stops storing what still arrives, and releases the reply at once:
+    // without it the reply would wait for a body that may never end. With
+    // Connection: close the listener then drops the connection.
+    try {
+      body->request._get_impl()->_complete(
+          0,
+          std::make_exception_ptr(std::length_error("request body too large")));
+    } catch (...) {
+    }
+    HttpResponse r = ErrorResponse(
+        Status(ErrorCode::kPayloadTooLarge,
+               "the request body is larger than " +
+                   std::to_string(options_.max_body_bytes) + " bytes"));
+    r.headers.emplace_back("Connection", "close");
+    body->responder->Reply(std::move(r));
+  }
+
+  void Dispatch(const std::shared_ptr<BodyRead>& body) {
+    auto responder = std::move(body->responder);
+    try {
+      handler_(std::move(body->out), responder);
+    } catch (const std::exception&) {
+      responder->Reply(
+          ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
+    } catch (...) {
+      responder->Reply(
+          ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
+    }
+  }
+
+  ListenerOptions options_;
+  HttpHandler handler_;
+  std::unique_ptr<http_listener> listener_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
+  mutable std::mutex mu_;
+  std::condition_variable drained_;
+  int64_t in_flight_ = 0;
+};
+
+CppRestResponder::CppRestResponder(http_request request,
+                                   CppRestListener* listener)
+    : request_(std::move(request)), listener_(listener) {
+  listener_->Begin();
+}
+
+CppRestResponder::~CppRestResponder() {
+  if (!replied_) {
+    Reply(ErrorResponse(
+        Status(ErrorCode::kInternal, "the request was not answered")));
+  }
+}
+
+void CppRestResponder::Reply(HttpResponse r) {
+  if (replied_.exchange(true)) return;
+  try {
+    http_response response(static_cast<web::http::status_code>(r.status));
+    if (r.status != 304) {
+      response.set_body(std::move(r.body), r.content_type);
+    }
+    for (auto& [name, value] : r.headers) {
+      response.headers().add(name, value);
+    }
+    Observe(request_.reply(response));
+  } catch (...) {
+    try {
+      Observe(request_.reply(web::http::status_codes::InternalError));
+    } catch (...) {
+    }
+  }
+  listener_->End();
+}
+
+}  // namespace
+
+std::unique_ptr<Listener> NewCppRestListener(ListenerOptions options) {
+  return std::make_unique<CppRestListener>(std::move(options));
+}
+
+size_t InitTransportThreads(size_t threads) {
+  static std::once_flag once;
+  static size_t used = 0;
+  std::call_once(once, [threads] {
+    used = threads == 0 ? DefaultTransportThreads() : threads;
+    try {
+      crossplat::threadpool::initialize_with_threads(used);
+    } catch (...) {
+      used = 0;  // already initialised by an earlier use: unknown size
+    }
+  });
+  return used;
+}
+
+}  // namespace casesync::server

@@ -1,0 +1,683 @@
+// casesync_server_bench: end-to-end figures of casesync-server over real
+// HTTP on loopback (issue 3). Prints one table per measurement.
+//
+//   casesync_server_bench --server build/native/server/casesync-server
+//                         [--quick] [--skip-wrk]
+//
+// 1. push throughput (mutations/s), batches of 1, 10, 100, synchronous FULL
+//    and NORMAL, next to a plain SQLite loop inserting the same rows in
+//    transactions of the same size (the ceiling);
+// 2. initial pull of 100,000 cases (rows/s);
+// 3. poke latency p50/p99 from a push to a waiting client;
+// 4. wrk on /healthz, a small authenticated pull and the trivial
+//    /api/v1/bench/noop handler at 32 and 256 connections;
+// 5. 500 idle long polls while pushes run (no hang, no errors).
+//
+// Runs in the current directory (data dirs are created and removed there).
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "casesync/domain.h"
+#include "casesync/protocol.h"
+
+namespace {
+
+using casesync::DumpJson;
+using casesync::Json;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string Uuid() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t a = rng(), b = rng();
+  char s[40];
+  std::snprintf(s, sizeof s, "%08x-%04x-4%03x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return s;
+}
+
+std::string NowIso() {
+  return casesync::FormatIsoTime(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A keep-alive HTTP client on one connection (libcurl easy handle).
+class Client {
+ public:
+  explicit Client(uint16_t port) : port_(port), curl_(curl_easy_init()) {
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, Write);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &body_);
+  }
+  ~Client() { curl_easy_cleanup(curl_); }
+  Client(const Client&) = delete;
+
+  long Request(const std::string& method, const std::string& path,
+               const std::string& body, const std::string& token,
+               long timeout_ms = 60000) {
+    body_.clear();
+    std::string url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_slist* h = curl_slist_append(nullptr, "Expect:");
+    h = curl_slist_append(h, "Content-Type: application/json");
+    std::string auth = "Authorization: Bearer " + token;
+    if (!token.empty()) h = curl_slist_append(h, auth.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, h);
+    if (method == "POST") {
+      curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(body.size()));
+    } else {
+      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    }
+    long status = 0;
+    if (curl_easy_perform(curl_) == CURLE_OK) {
+      curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_slist_free_all(h);
+    return status;
+  }
+  const std::string& body() const { return body_; }
+  Json json() const {
+    auto j = casesync::ParseJson(body_, size_t{1} << 31);
+    return j.ok() ? *j : Json();
+  }
+
+ private:
+  static size_t Write(char* d, size_t s, size_t n, void* u) {
+    static_cast<std::string*>(u)->append(d, s * n);
+    return s * n;
+  }
+  uint16_t port_;
+  CURL* curl_;
+  std::string body_;
+};
+
+struct Login {
+  std::string role, email, password, account;
+};
+
+class Server {
+ public:
+  Server(const std::string& bin, const std::string& synchronous,
+         int poke_timeout_ms = 5000)
+      : dir_(fs::absolute("bench-data-" + Uuid().substr(0, 8))) {
+    fs::create_directories(dir_);
+    port_ = FreePort();
+    std::string log = dir_.string() + ".log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::string listen = "127.0.0.1:" + std::to_string(port_);
+      std::string poke = std::to_string(poke_timeout_ms);
+      execl(bin.c_str(), bin.c_str(), "--listen", listen.c_str(), "--data",
+            dir_.c_str(), "--demo", "--synchronous", synchronous.c_str(),
+            "--poke-timeout-ms", poke.c_str(), "--log-level", "warn",
+            "--bench-noop-route", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    Client c(port_);
+    for (int i = 0; i < 600; ++i) {
+      if (c.Request("GET", "/healthz", "", "", 1000) == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::ifstream in(log);
+    std::string line;
+    bool demo = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("demo logins", 0) == 0) {
+        demo = true;
+        continue;
+      }
+      if (demo && line.rfind("  ", 0) == 0) {
+        std::istringstream f(line);
+        Login l;
+        f >> l.role >> l.email >> l.password;
+        std::getline(f, l.account);
+        logins_.push_back(l);
+      }
+    }
+  }
+  ~Server() {
+    kill(pid_, SIGTERM);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::remove(dir_.string() + ".log", ec);
+  }
+  uint16_t port() const { return port_; }
+  Login Find(const std::string& role, int nth = 0) const {
+    for (const auto& l : logins_) {
+      if (l.role == role && nth-- == 0) return l;
+    }
+    std::fprintf(stderr, "no demo login %s\n", role.c_str());
+    std::exit(1);
+  }
+  std::string Token(const std::string& role, int nth = 0) const {
+    Login l = Find(role, nth);
+    Client c(port_);
+    long s = c.Request(
+        "POST", "/api/v1/auth/login",
+        DumpJson(Json{
+            {"email", l.email}, {"password", l.password}, {"remember", true}}),
+        "");
+    if (s != 200) {
+      std::fprintf(stderr, "login failed: %ld %s\n", s, c.body().c_str());
+      std::exit(1);
+    }
+    return c.json()["token"].get<std::string>();
+  }
+
+ private:
+  fs::path dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  std::vector<Login> logins_;
+};
+
+Json CatalogIds(uint16_t port, const std::string& token) {
+  Client c(port);
+  c.Request("GET", "/api/v1/catalog", "", token);
+  Json items = c.json()["items"];
+  for (const auto& s : items) {
+    if (s["kind"] != "service") continue;
+    for (const auto& p : items) {
+      if (p["kind"] != "product" || p["parentId"] != s["id"]) continue;
+      for (const auto& t : items) {
+        if (t["kind"] != "issue_type" || t["parentId"] != p["id"]) continue;
+        return Json{{"serviceId", s["id"]},
+                    {"productId", p["id"]},
+                    {"issueTypeId", t["id"]}};
+      }
+    }
+  }
+  std::fprintf(stderr, "empty catalog\n");
+  std::exit(1);
+}
+
+Json CreateCase(const Json& ids, int64_t id) {
+  Json args = ids;
+  args["id"] = Uuid();
+  args["contactHours"] = "Lunes a viernes 8:00 a 17:00";
+  args["contactPhone"] = "3001234567";
+  args["subject"] = "No puedo firmar facturas electrónicas";
+  args["description"] =
+      "Al firmar la factura aparece un error de certificado vencido.";
+  return Json{{"id", id},
+              {"name", "createCase"},
+              {"args", args},
+              {"clientTime", NowIso()}};
+}
+
+// Pushes `total` createCase mutations in batches; returns mutations/s.
+double PushRate(uint16_t port, const std::string& token, const Json& ids,
+                int batch, int total) {
+  Client c(port);
+  std::string client = "bench-" + Uuid();
+  // Encode every request first: the figure is the server's.
+  std::vector<std::string> bodies;
+  int64_t next = 1;
+  while (next <= total) {
+    Json m = Json::array();
+    for (int i = 0; i < batch && next <= total; ++i) {
+      m.push_back(CreateCase(ids, next++));
+    }
+    bodies.push_back(DumpJson(Json{{"clientId", client}, {"mutations", m}}));
+  }
+  auto t0 = Clock::now();
+  for (const auto& b : bodies) {
+    long s = c.Request("POST", "/api/v1/sync/push", b, token);
+    if (s != 200) {
+      std::fprintf(stderr, "push failed: %ld %s\n", s, c.body().c_str());
+      std::exit(1);
+    }
+  }
+  return total / Seconds(t0, Clock::now());
+}
+
+// The same rows, inserted by a plain loop into a table shaped like the
+// server's cases table, in transactions of `batch` rows.
+double SqliteRate(const std::string& synchronous, const Json& ids, int batch,
+                  int total) {
+  std::string path = "bench-plain-" + Uuid().substr(0, 8) + ".db";
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+  sqlite3_exec(db, ("PRAGMA synchronous=" + synchronous).c_str(), nullptr,
+               nullptr, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE cases(id TEXT PRIMARY KEY, number TEXT, "
+               "account_id TEXT, contact_id TEXT, service_id TEXT, "
+               "product_id TEXT, issue_type_id TEXT, contact_hours TEXT, "
+               "contact_phone TEXT, subject TEXT, description TEXT, priority "
+               "INT, state TEXT, channel TEXT, created_at TEXT, updated_at "
+               "TEXT, seq INT)",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO cases VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                     "?,?)",
+                     -1, &st, nullptr);
+  std::vector<Json> rows;
+  for (int i = 0; i < total; ++i) rows.push_back(CreateCase(ids, i + 1));
+  // Warm up as the server's database is: a WAL that has grown and been
+  // checkpointed is overwritten in place, so commits do not grow the file
+  // (growing it makes every fsync also write metadata).
+  sqlite3_exec(db, "CREATE TABLE warm(x BLOB)", nullptr, nullptr, nullptr);
+  for (int i = 0; i < 200; ++i) {
+    sqlite3_exec(db, "INSERT INTO warm VALUES(zeroblob(16000))", nullptr,
+                 nullptr, nullptr);
+  }
+  sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
+  auto t0 = Clock::now();
+  for (int i = 0; i < total;) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    for (int k = 0; k < batch && i < total; ++k, ++i) {
+      const Json& a = rows[i]["args"];
+      std::string text[] = {a["id"],
+                            casesync::FormatCaseNumber(i + 1),
+                            "acc",
+                            "usr",
+                            a["serviceId"],
+                            a["productId"],
+                            a["issueTypeId"],
+                            a["contactHours"],
+                            a["contactPhone"],
+                            a["subject"],
+                            a["description"]};
+      for (int c = 0; c < 11; ++c) {
+        sqlite3_bind_text(st, c + 1, text[c].c_str(), -1, SQLITE_TRANSIENT);
+      }
+      sqlite3_bind_int(st, 12, 3);
+      sqlite3_bind_text(st, 13, "new", -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 14, "web", -1, SQLITE_STATIC);
+      std::string now = NowIso();
+      sqlite3_bind_text(st, 15, now.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, 16, now.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st, 17, i + 1);
+      sqlite3_step(st);
+      sqlite3_reset(st);
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  double rate = total / Seconds(t0, Clock::now());
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix, ec);
+  return rate;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
+  return v[i];
+}
+
+std::string Run(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+struct WrkResult {
+  double rps = 0;
+  std::string p99 = "?";
+  long errors = 0;
+  long non2xx = 0;
+};
+
+WrkResult Wrk(uint16_t port, const std::string& path, int connections,
+              int seconds, const std::string& script) {
+  std::string cmd = "wrk --latency -t2 -c" + std::to_string(connections) +
+                    " -d" + std::to_string(seconds) + "s --timeout 10s ";
+  if (!script.empty()) cmd += "-s " + script + " ";
+  cmd += "http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
+  std::string out = Run(cmd);
+  WrkResult r;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string first;
+    f >> first;
+    if (first == "Requests/sec:") f >> r.rps;
+    if (first == "99%") f >> r.p99;
+    if (first == "Socket") {
+      // Socket errors: connect 0, read 0, write 0, timeout 0
+      std::string word;
+      long v;
+      char comma;
+      while (f >> word) {
+        if (f >> v) {
+          r.errors += v;
+          f >> comma;
+          if (comma != ',') f.unget();
+        } else {
+          f.clear();
+        }
+      }
+    }
+    if (first == "Non-2xx") {
+      std::string word;
+      f >> word >> word >> r.non2xx;  // "or 3xx responses: N"
+    }
+  }
+  if (r.rps == 0) std::fprintf(stderr, "wrk output:\n%s\n", out.c_str());
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string bin = "build/native/server/casesync-server";
+  bool quick = false, skip_wrk = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--server" && i + 1 < argc) bin = argv[++i];
+    if (a == "--quick") quick = true;
+    if (a == "--skip-wrk") skip_wrk = true;
+  }
+  bin = fs::absolute(bin).string();
+  signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::printf("casesync server benchmark (%u hardware threads)\n",
+              std::thread::hardware_concurrency());
+
+  // 1. push throughput.
+  std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
+  std::printf("  %-7s %6s %8s %14s %14s %7s\n", "sync", "batch", "muts",
+              "server mut/s", "sqlite rows/s", "ratio");
+  for (const std::string sync : {"FULL", "NORMAL"}) {
+    Server server(bin, sync);
+    std::string token = server.Token("customer");
+    Json ids = CatalogIds(server.port(), token);
+    for (int batch : {1, 10, 100}) {
+      int total = batch == 1 ? (quick ? 200 : 1000)
+                             : (batch == 10 ? (quick ? 2000 : 10000)
+                                            : (quick ? 10000 : 50000));
+      double rate = PushRate(server.port(), token, ids, batch, total);
+      double plain = SqliteRate(sync, ids, batch, total);
+      std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx\n", sync.c_str(), batch,
+                  total, rate, plain, rate / plain);
+      std::fflush(stdout);
+    }
+  }
+
+  // 2. initial pull.
+  {
+    int cases = quick ? 20000 : 100000;
+    std::printf("\n== initial pull of %d cases (agent, pages of up to %zu)\n",
+                cases, casesync::kMaxPullResponseRows);
+    Server server(bin, "NORMAL");
+    std::string token = server.Token("customer");
+    Json ids = CatalogIds(server.port(), token);
+    auto t0 = Clock::now();
+    PushRate(server.port(), token, ids, 1000, cases);
+    std::printf("  seeded by pushes of 1000 in %.1f s\n",
+                Seconds(t0, Clock::now()));
+    std::string agent = server.Token("agent");
+    Client c(server.port());
+    std::optional<std::string> cursor;
+    size_t rows = 0, case_rows = 0, bytes = 0;
+    int pages = 0;
+    double http_s = 0;
+    t0 = Clock::now();
+    for (;;) {
+      Json body = {{"clientId", "bench-pull"},
+                   {"cursor", cursor ? Json(*cursor) : Json(nullptr)}};
+      auto r0 = Clock::now();
+      if (c.Request("POST", "/api/v1/sync/pull", DumpJson(body), agent) !=
+          200) {
+        std::fprintf(stderr, "pull failed: %s\n", c.body().c_str());
+        return 1;
+      }
+      http_s += Seconds(r0, Clock::now());
+      bytes += c.body().size();
+      Json j = c.json();
+      ++pages;
+      for (const auto& op : j["patch"]) {
+        ++rows;
+        if (op["table"] == "cases") ++case_rows;
+      }
+      cursor = j["cursor"].get<std::string>();
+      if (!j["more"].get<bool>()) break;
+    }
+    double s = Seconds(t0, Clock::now());
+    std::printf(
+        "  %zu rows (%zu cases) in %d pages, %.1f MB: %.2f s with client "
+        "JSON parsing = %.0f rows/s;\n  HTTP request to last byte only: "
+        "%.2f s = %.0f rows/s\n",
+        rows, case_rows, pages, bytes / 1e6, s, rows / s, http_s,
+        rows / http_s);
+  }
+
+  // 3. poke latency.
+  {
+    std::printf(
+        "\n== poke latency: push by one client -> poke answer of "
+        "another (same user)\n");
+    Server server(bin, "FULL");
+    std::string token = server.Token("customer");
+    Json ids = CatalogIds(server.port(), token);
+    Client pull(server.port());
+    pull.Request("POST", "/api/v1/sync/pull",
+                 DumpJson(Json{{"clientId", "poker"}, {"cursor", nullptr}}),
+                 token);
+    std::string cursor = pull.json()["cursor"];
+    Client pusher(server.port());
+    std::string client = "pusher-" + Uuid();
+    std::vector<double> from_send, from_ack;
+    int rounds = quick ? 50 : 200;
+    for (int i = 0; i < rounds; ++i) {
+      std::atomic<bool> got{false};
+      Clock::time_point answered;
+      std::string new_cursor;
+      std::thread waiter([&] {
+        Client poke(server.port());
+        poke.Request("GET", "/api/v1/sync/poke?cursor=" + cursor, "", token);
+        answered = Clock::now();
+        new_cursor = poke.body();
+        got = true;
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      std::string body =
+          DumpJson(Json{{"clientId", client},
+                        {"mutations", Json::array({CreateCase(ids, i + 1)})}});
+      auto sent = Clock::now();
+      pusher.Request("POST", "/api/v1/sync/push", body, token);
+      auto acked = Clock::now();
+      waiter.join();
+      from_send.push_back(Seconds(sent, answered) * 1000);
+      from_ack.push_back(Seconds(acked, answered) * 1000);
+      pull.Request("POST", "/api/v1/sync/pull",
+                   DumpJson(Json{{"clientId", "poker"}, {"cursor", cursor}}),
+                   token);
+      cursor = pull.json()["cursor"];
+    }
+    std::printf(
+        "  %d rounds: push sent -> poke answered p50 %.2f ms, p99 "
+        "%.2f ms\n",
+        rounds, Percentile(from_send, 0.5), Percentile(from_send, 0.99));
+    std::printf(
+        "            push acked -> poke answered p50 %.2f ms, p99 "
+        "%.2f ms (negative: the poke came first)\n",
+        Percentile(from_ack, 0.5), Percentile(from_ack, 0.99));
+  }
+
+  // 4. wrk.
+  if (!skip_wrk) {
+    Server server(bin, "FULL");
+    std::string token = server.Token("customer");
+    std::string body = DumpJson(Json{{"clientId", "wrk"}, {"cursor", nullptr}});
+    // A small authenticated pull: from the cursor of a pull that is up to
+    // date, so every request authenticates, reads and answers a tiny patch.
+    Client c(server.port());
+    c.Request("POST", "/api/v1/sync/pull", body, token);
+    std::string cursor = c.json()["cursor"];
+    body = DumpJson(Json{{"clientId", "wrk"}, {"cursor", cursor}});
+    std::string script = fs::absolute("bench-post.lua").string();
+    std::ofstream(script) << "wrk.method = \"POST\"\n"
+                          << "wrk.body = '" << body << "'\n"
+                          << "wrk.headers[\"Content-Type\"] = "
+                             "\"application/json\"\n"
+                          << "wrk.headers[\"Authorization\"] = \"Bearer "
+                          << token << "\"\n";
+    int secs = quick ? 3 : 10;
+    std::printf("\n== wrk (2 threads, %d s each, --latency)\n", secs);
+    std::printf("  %-32s %5s %10s %10s %8s %8s\n", "target", "conns", "req/s",
+                "p99", "errors", "non-2xx");
+    for (int conns : {32, 256}) {
+      struct T {
+        const char* name;
+        const char* path;
+        bool post;
+      };
+      for (const T& t :
+           {T{"GET /healthz", "/healthz", false},
+            T{"POST /api/v1/bench/noop (trivial)", "/api/v1/bench/noop", true},
+            T{"POST /api/v1/sync/pull (auth)", "/api/v1/sync/pull", true}}) {
+        WrkResult r =
+            Wrk(server.port(), t.path, conns, secs, t.post ? script : "");
+        std::printf("  %-32s %5d %10.0f %10s %8ld %8ld\n", t.name, conns, r.rps,
+                    r.p99.c_str(), r.errors, r.non2xx);
+        std::fflush(stdout);
+      }
+    }
+    fs::remove(script);
+  }
+
+  // 5. 500 idle long polls + pushes.
+  {
+    int polls = 500;
+    std::printf(
+        "\n== %d idle long polls (5 s timeout) while another account "
+        "pushes\n",
+        polls);
+    Server server(bin, "FULL", 5000);
+    std::string idle = server.Token("customer", 1);  // account B: sees nothing
+    std::string token = server.Token("customer", 0);
+    Json ids = CatalogIds(server.port(), token);
+    CURLM* multi = curl_multi_init();
+    std::vector<CURL*> handles;
+    std::vector<std::string> bodies(polls);
+    std::string auth = "Authorization: Bearer " + idle;
+    curl_slist* h = curl_slist_append(nullptr, auth.c_str());
+    Client first(server.port());
+    first.Request("POST", "/api/v1/sync/pull",
+                  DumpJson(Json{{"clientId", "idle"}, {"cursor", nullptr}}),
+                  idle);
+    std::string idle_cursor = first.json()["cursor"];
+    std::string url = "http://127.0.0.1:" + std::to_string(server.port()) +
+                      "/api/v1/sync/poke?cursor=" + idle_cursor;
+    for (int i = 0; i < polls; ++i) {
+      CURL* e = curl_easy_init();
+      curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+      curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(
+          e, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
+            static_cast<std::string*>(u)->append(d, s * n);
+            return s * n;
+          });
+      curl_easy_setopt(e, CURLOPT_WRITEDATA, &bodies[i]);
+      curl_multi_add_handle(multi, e);
+      handles.push_back(e);
+    }
+    std::atomic<bool> done{false};
+    double push_rate = 0;
+    // Account B's customer waits from an up-to-date cursor; account A's
+    // pushes are invisible to it, so every poll waits for its timeout.
+    auto t0 = Clock::now();
+    std::thread pushes([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      push_rate = PushRate(server.port(), token, ids, 10, quick ? 500 : 2000);
+      done = true;
+    });
+    int running = polls;
+    while (running > 0) {
+      curl_multi_perform(multi, &running);
+      curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    }
+    double waited = Seconds(t0, Clock::now());
+    pushes.join();
+    int ok = 0, failed = 0;
+    CURLMsg* msg;
+    int left;
+    while ((msg = curl_multi_info_read(multi, &left))) {
+      long status = 0;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+      (msg->data.result == CURLE_OK && status == 200) ? ++ok : ++failed;
+    }
+    for (CURL* e : handles) {
+      curl_multi_remove_handle(multi, e);
+      curl_easy_cleanup(e);
+    }
+    curl_multi_cleanup(multi);
+    curl_slist_free_all(h);
+    Client health(server.port());
+    long hs = health.Request("GET", "/healthz", "", "");
+    std::printf(
+        "  polls answered 200: %d, failed: %d, all done after %.1f s; "
+        "pushes meanwhile %.0f mut/s (batches of 10); healthz %ld\n",
+        ok, failed, waited, push_rate, hs);
+  }
+  curl_global_cleanup();
+  return 0;
+}
