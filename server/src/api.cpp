@@ -41,6 +41,7 @@ enum RouteId : size_t {
   kHealthz,
   kMetrics,
   kBenchNoop,
+  kMailInbound,
   kStatic,
   kUnmatched,
   kRouteCount
@@ -67,6 +68,7 @@ constexpr RouteDef kRoutes[] = {
     {"/healthz", "GET", kHealthz},
     {"/metrics", "GET", kMetrics},
     {"/api/v1/bench/noop", "", kBenchNoop},
+    {"/api/v1/mail/inbound", "POST", kMailInbound},
 };
 
 std::vector<std::string> RouteNames() {
@@ -281,6 +283,12 @@ class Api::Impl {
         return out->Reply(MetricsPage());
       case kBenchNoop:
         return out->Reply(JsonText(200, "{\"ok\":true}"));
+      case kMailInbound:  // server/src/mail/inbound_http.h
+        if (options_.mail_inbound) {
+          return out->Reply(options_.mail_inbound(request));
+        }
+        return out->Reply(ErrorResponse(
+            Status(ErrorCode::kRouteNotFound, "no such API route")));
       case kStatic:
         return out->Reply(Static(request));
       default:

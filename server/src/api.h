@@ -25,6 +25,7 @@
 #define CASESYNC_SERVER_API_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,8 @@ struct ApiOptions {
   bool bench_noop_route = false;
   // One log line per request (info level).
   bool access_log = true;
+  // POST /api/v1/mail/inbound (server/src/mail/inbound_http.h); unset: 404.
+  std::function<HttpResponse(const HttpRequest&)> mail_inbound;
 };
 
 // The Content-Security-Policy sent with every response.

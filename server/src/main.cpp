@@ -3,6 +3,10 @@
 //   casesync-server --listen HOST:PORT --data DIR [--web DIR] [--demo]
 //                   [--synchronous FULL|NORMAL] [--poke-timeout-ms N]
 //                   [--threads N] [--log-level debug|info|warn|error]
+//                   [--smtp smtp://HOST:PORT] [--smtp-user U]
+//                   [--smtp-password-file F] [--smtp-starttls]
+//                   [--mailgate-secret-file F] [--mail-from ADDRESS]
+//                   [--auto-close-days N]                   (docs/mail.md)
 //   casesync-server admin ...            (operators; see admin.h)
 //
 // Every flag can also be given as CASESYNC_<NAME> in the environment
@@ -15,13 +19,17 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "admin.h"
 #include "api.h"
 #include "http_transport.h"
 #include "logging.h"
+#include "mail/inbound_http.h"
+#include "mail/mail_service.h"
 #include "service.h"
 
 namespace {
@@ -95,6 +103,34 @@ int Serve(int argc, char** argv) {
   app.add_flag("--bench-noop-route", bench_noop)
       ->envname("CASESYNC_BENCH_NOOP_ROUTE")
       ->group("");
+  // Mail (docs/mail.md).
+  std::string smtp_url, smtp_user, smtp_password_file, mailgate_secret_file;
+  std::string mail_from = "mesadeayuda@localhost";
+  bool smtp_starttls = false;
+  int auto_close_days = 7;
+  app.add_option("--smtp", smtp_url,
+                 "SMTP relay smtp://HOST:PORT (none: .eml files in "
+                 "DATA/outbox/)")
+      ->envname("CASESYNC_SMTP");
+  app.add_option("--smtp-user", smtp_user, "SMTP AUTH user")
+      ->envname("CASESYNC_SMTP_USER");
+  app.add_option("--smtp-password-file", smtp_password_file,
+                 "file holding the SMTP password")
+      ->envname("CASESYNC_SMTP_PASSWORD_FILE");
+  app.add_flag("--smtp-starttls", smtp_starttls, "require STARTTLS")
+      ->envname("CASESYNC_SMTP_STARTTLS");
+  app.add_option("--mailgate-secret-file", mailgate_secret_file,
+                 "file holding the casesync-mailgate secret (or "
+                 "CASESYNC_MAILGATE_SECRET); none: e-mail intake off")
+      ->envname("CASESYNC_MAILGATE_SECRET_FILE");
+  app.add_option("--mail-from", mail_from, "address notifications come from")
+      ->envname("CASESYNC_MAIL_FROM")
+      ->capture_default_str();
+  app.add_option("--auto-close-days", auto_close_days,
+                 "resolved cases close after N days (reminder at N/2; 0: off)")
+      ->envname("CASESYNC_AUTO_CLOSE_DAYS")
+      ->check(CLI::Range(0, 365))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   for (auto& c : synchronous) c = std::toupper(static_cast<unsigned char>(c));
   SetLogLevel(*LogLevelFromName(log_level));
@@ -131,12 +167,54 @@ int Serve(int argc, char** argv) {
     return 1;
   }
 
+  mail::MailOptions mail_options;
+  mail_options.data_dir = data_dir;
+  mail_options.smtp.url = smtp_url;
+  mail_options.smtp.user = smtp_user;
+  mail_options.smtp.starttls = smtp_starttls;
+  mail_options.from_address = mail_from;
+  mail_options.auto_close_days = auto_close_days;
+  mail_options.log = [](const std::string& line) {
+    Log(LogLevel::kWarn, "mail", {{"message", line}});
+  };
+  std::string mailgate_secret;
+  auto read_first_line = [](const std::string& path, std::string* out) {
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) return false;
+    char buf[1024] = {0};
+    bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+    std::fclose(f);
+    *out = buf;
+    while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) {
+      out->pop_back();
+    }
+    return ok;
+  };
+  if (!smtp_password_file.empty() &&
+      !read_first_line(smtp_password_file, &mail_options.smtp.password)) {
+    Log(LogLevel::kError, "start_failed",
+        {{"error", "cannot read --smtp-password-file"}});
+    return 1;
+  }
+  if (!mailgate_secret_file.empty()) {
+    if (!read_first_line(mailgate_secret_file, &mailgate_secret)) {
+      Log(LogLevel::kError, "start_failed",
+          {{"error", "cannot read --mailgate-secret-file"}});
+      return 1;
+    }
+  } else if (const char* env = std::getenv("CASESYNC_MAILGATE_SECRET")) {
+    mailgate_secret = env;
+  }
+  auto mail = std::make_unique<mail::MailService>(**service, mail_options);
+
   ListenerOptions listener_options;
   auto listener = NewCppRestListener(listener_options);
   ApiOptions api_options;
   api_options.web_dir = web_dir;
   api_options.poke_timeout = std::chrono::milliseconds(poke_timeout_ms);
   api_options.bench_noop_route = bench_noop;
+  api_options.mail_inbound =
+      mail::InboundHandler(mail.get(), std::move(mailgate_secret));
   Api api(**service, api_options, listener.get());
   Status started = listener->Start(
       host, port, [&api](HttpRequest request, std::shared_ptr<Responder> r) {
@@ -170,6 +248,7 @@ int Serve(int argc, char** argv) {
     }
   }
   std::fflush(stdout);
+  mail->Start();  // sender and auto-close thread, after the banner
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -178,6 +257,7 @@ int Serve(int argc, char** argv) {
        {"in_flight", std::to_string(listener->InFlight())}});
   listener->Stop([&service] { (*service)->Shutdown(); });
   listener.reset();
+  mail.reset();  // stops the sender thread
   service = Result<std::unique_ptr<Service>>(
       Status(ErrorCode::kUnavailable, "stopped"));
   Log(LogLevel::kInfo, "stopped");

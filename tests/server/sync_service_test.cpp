@@ -525,7 +525,7 @@ TEST_SUITE("sync service") {
     s.reset();
     CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
     CHECK(QueryText(dir, "PRAGMA journal_mode") == "wal");
-    CHECK(QueryText(dir, "PRAGMA user_version") == "1");
+    CHECK(QueryText(dir, "PRAGMA user_version") == "2");  // 2: mail
   }
 
   TEST_CASE("demo data is seeded once and its people can work") {

@@ -24,8 +24,8 @@ bool SecretMatches(std::string_view expected, std::string_view given) {
 HttpResponse HandleInbound(MailService* mail, const std::string& secret,
                            const HttpRequest& request) {
   if (mail == nullptr || secret.empty()) {
-    return ErrorResponse(Status(ErrorCode::kUnavailable,
-                                "the e-mail intake is not configured"));
+    return ErrorResponse(
+        Status(ErrorCode::kUnavailable, "the e-mail intake is not configured"));
   }
   if (!SecretMatches(secret, request.Header(kSecretHeader))) {
     return ErrorResponse(

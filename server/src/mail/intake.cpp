@@ -27,8 +27,8 @@ std::string NewCaseId() {
   std::string h = RandomHex(16);
   // UUID layout, version 4 / variant bits left random: ids only need to be
   // unique and IsValidId.
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) +
-         "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-" +
+         h.substr(16, 4) + "-" + h.substr(20, 12);
 }
 
 std::string HumanSize(int64_t bytes) {
@@ -111,8 +111,7 @@ Result<InboundOutcome> MailIntake::Receive(std::string_view raw) {
     if (!known) {
       temporary_password = TemporaryPassword();
       CASESYNC_ASSIGN_OR_RETURN(
-          temporary_hash,
-          HashPassword(temporary_password, options_.hash_cost));
+          temporary_hash, HashPassword(temporary_password, options_.hash_cost));
       CASESYNC_ASSIGN_OR_RETURN(trusted,
                                 store_.FindAccountForDomain(DomainOf(m.from)));
     }
@@ -252,16 +251,15 @@ Result<InboundOutcome> MailIntake::Receive(std::string_view raw) {
     if (title.empty()) title = "Solicitud recibida por correo";
     MutationRecord create;
     create.name = "createCase";
-    create.args =
-        Json{{"id", NewCaseId()},
-             {"serviceId", options_.service_id},
-             {"productId", options_.product_id},
-             {"issueTypeId", options_.issue_type_id},
-             {"contactHours", ""},
-             {"contactPhone", ""},
-             {"subject", title},
-             {"description",
-              MessageText(m, subject.is_forward, kMaxDescription)}};
+    create.args = Json{
+        {"id", NewCaseId()},
+        {"serviceId", options_.service_id},
+        {"productId", options_.product_id},
+        {"issueTypeId", options_.issue_type_id},
+        {"contactHours", ""},
+        {"contactPhone", ""},
+        {"subject", title},
+        {"description", MessageText(m, subject.is_forward, kMaxDescription)}};
     if (!parent_number.empty()) create.args["parentId"] = thread->id;
     Status st = apply(create);
     if (!st.ok()) return st;  // defaults or storage broken: let the MTA retry
@@ -279,13 +277,13 @@ Result<InboundOutcome> MailIntake::Receive(std::string_view raw) {
     if (out.user_created || recent_answers < options_.answers_per_hour) {
       Notification n =
           out.user_created
-              ? CredentialsNotification(user->user, temporary_password,
-                                        created, m.message_id)
+              ? CredentialsNotification(user->user, temporary_password, created,
+                                        m.message_id)
               : CaseReceivedNotification(user->user, created, parent_number,
                                          m.message_id);
       CASESYNC_RETURN_IF_ERROR(tx->EnqueueNotification(n, now));
-      CASESYNC_RETURN_IF_ERROR(tx->RecordAttempt("mail:" + m.from, now_ms,
-                                                 true));
+      CASESYNC_RETURN_IF_ERROR(
+          tx->RecordAttempt("mail:" + m.from, now_ms, true));
       out.answered = true;
     }
   }

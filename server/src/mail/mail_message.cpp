@@ -41,9 +41,7 @@ class Ref {
 
 std::string Str(const char* s) { return s == nullptr ? std::string() : s; }
 
-std::string LowerTrim(const char* s) {
-  return NormalizeAddress(Str(s));
-}
+std::string LowerTrim(const char* s) { return NormalizeAddress(Str(s)); }
 
 std::string StripAngles(std::string_view id) {
   while (!id.empty() && (id.front() == '<' || id.front() == ' ')) {
@@ -75,7 +73,8 @@ std::string DecodedBytes(GMimePart* part) {
   if (content == nullptr) return {};
   Ref<GMimeStream> mem(g_mime_stream_mem_new());
   g_mime_data_wrapper_write_to_stream(content, mem.get());
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+  GByteArray* bytes =
+      g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
   if (bytes == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
@@ -101,18 +100,16 @@ std::string ToUtf8(const std::string& bytes, std::string charset) {
   const char* iconv_name = g_mime_charset_iconv_name(charset.c_str());
   gsize written = 0;
   GError* error = nullptr;
-  gchar* out = g_convert_with_fallback(bytes.data(),
-                                       static_cast<gssize>(bytes.size()),
-                                       "UTF-8", iconv_name, "?", nullptr,
-                                       &written, &error);
+  gchar* out = g_convert_with_fallback(
+      bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", iconv_name, "?",
+      nullptr, &written, &error);
   if (out == nullptr) {
     if (error != nullptr) g_error_free(error);
     // Unknown charset or bytes it cannot hold: Windows-1252 never fails
     // but for 5 unassigned bytes, which the fallback replaces.
-    out = g_convert_with_fallback(bytes.data(),
-                                  static_cast<gssize>(bytes.size()), "UTF-8",
-                                  "WINDOWS-1252", "?", nullptr, &written,
-                                  nullptr);
+    out = g_convert_with_fallback(
+        bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8",
+        "WINDOWS-1252", "?", nullptr, &written, nullptr);
     if (out == nullptr) return CleanText(bytes, std::string::npos, true);
   }
   std::string result(out, written);
@@ -236,11 +233,10 @@ std::string JoinTexts(const std::vector<std::string>& texts) {
 ParsedMessage ParseMessage(std::string_view raw) {
   InitGMime();
   ParsedMessage out;
-  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(),
-                                                            raw.size()));
+  Ref<GMimeStream> stream(
+      g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
   Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  Ref<GMimeMessage> msg(
-      g_mime_parser_construct_message(parser.get(), nullptr));
+  Ref<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));
   if (!msg) return out;
   GMimeObject* top = GMIME_OBJECT(msg.get());
 
@@ -268,8 +264,8 @@ ParsedMessage ParseMessage(std::string_view raw) {
       out.from_name = CleanText(Str(internet_address_get_name(ia)), 120, false);
     }
   }
-  out.subject = CleanText(Str(g_mime_message_get_subject(msg.get())), 1000,
-                          false);
+  out.subject =
+      CleanText(Str(g_mime_message_get_subject(msg.get())), 1000, false);
 
   out.auto_submitted =
       LowerTrim(g_mime_object_get_header(top, "Auto-Submitted"));
@@ -286,9 +282,8 @@ ParsedMessage ParseMessage(std::string_view raw) {
   GMimeObject* body = g_mime_message_get_mime_part(msg.get());
   if (body != nullptr && IsType(body, "multipart", "report")) {
     GMimeContentType* ct = g_mime_object_get_content_type(body);
-    out.delivery_report =
-        LowerTrim(g_mime_content_type_get_parameter(ct, "report-type")) ==
-        "delivery-status";
+    out.delivery_report = LowerTrim(g_mime_content_type_get_parameter(
+                              ct, "report-type")) == "delivery-status";
   }
   Walk walk{out, {}, {}, 0};
   walk.Object(body, 0, false);
@@ -323,9 +318,8 @@ const char* MessageClassName(MessageClass c) {
 MessageClass Classify(const ParsedMessage& m, std::string_view own_domain) {
   std::string_view id = m.message_id;
   size_t at = id.rfind('@');
-  if (m.x_casesync ||
-      (!own_domain.empty() && at != std::string_view::npos &&
-       NormalizeAddress(id.substr(at + 1)) == own_domain)) {
+  if (m.x_casesync || (!own_domain.empty() && at != std::string_view::npos &&
+                       NormalizeAddress(id.substr(at + 1)) == own_domain)) {
     return MessageClass::kOwn;
   }
   std::string_view local = std::string_view(m.from).substr(
@@ -342,11 +336,11 @@ MessageClass Classify(const ParsedMessage& m, std::string_view own_domain) {
   return MessageClass::kNormal;
 }
 
+// No <meta charset>: GMime picks the part's charset (the smallest that
+// holds the text) and the MIME header is what readers use.
 std::string TextToHtml(std::string_view text, std::string_view lang) {
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"" + std::string(lang) +
-      "\"><head><meta charset=\"utf-8\"></head><body style=\"font-family:"
-      "sans-serif\">\n<p>";
+  std::string out = "<!DOCTYPE html>\n<html lang=\"" + std::string(lang) +
+                    "\"><body style=\"font-family:sans-serif\">\n<p>";
   int newlines = 0;
   for (char c : text) {
     if (c == '\n') {
@@ -430,11 +424,10 @@ std::string BuildMessage(const OutboundMessage& m) {
 
 std::string StripAttachments(std::string_view raw) {
   InitGMime();
-  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(),
-                                                            raw.size()));
+  Ref<GMimeStream> stream(
+      g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
   Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  Ref<GMimeMessage> msg(
-      g_mime_parser_construct_message(parser.get(), nullptr));
+  Ref<GMimeMessage> msg(g_mime_parser_construct_message(parser.get(), nullptr));
   if (!msg) return std::string(raw);
   GMimePartIter* iter = g_mime_part_iter_new(GMIME_OBJECT(msg.get()));
   bool changed = false;

@@ -24,23 +24,23 @@ struct Attachment {
 };
 
 struct ParsedMessage {
-  bool parsed = false;  // false: not a message at all (see docs/mail.md)
-  std::string message_id;   // without <>; synthesized when absent
+  bool parsed = false;     // false: not a message at all (see docs/mail.md)
+  std::string message_id;  // without <>; synthesized when absent
   bool message_id_synthesized = false;
   std::vector<std::string> references;  // In-Reply-To first, then References
                                         // newest first, without <>
-  std::string from;       // lower-case address; "" when none
-  std::string from_name;  // display name, UTF-8
-  std::string subject;    // decoded, UTF-8
-  std::string text;       // the body as UTF-8 text (HTML converted)
+  std::string from;                     // lower-case address; "" when none
+  std::string from_name;                // display name, UTF-8
+  std::string subject;                  // decoded, UTF-8
+  std::string text;  // the body as UTF-8 text (HTML converted)
   bool html_only = false;
   std::vector<Attachment> attachments;
 
   // What classification looks at.
-  std::string auto_submitted;  // header value, lower case
-  std::string precedence;      // lower case
-  bool x_autoreply = false;    // X-Autoreply or X-Autorespond present
-  bool list = false;           // List-Id or List-Unsubscribe present
+  std::string auto_submitted;     // header value, lower case
+  std::string precedence;         // lower case
+  bool x_autoreply = false;       // X-Autoreply or X-Autorespond present
+  bool list = false;              // List-Id or List-Unsubscribe present
   bool null_return_path = false;  // Return-Path: <>
   bool delivery_report = false;   // multipart/report; delivery-status
   bool x_casesync = false;        // X-Casesync header (ours)

@@ -108,8 +108,8 @@ Result<SendReport> MailService::SendDue() {
     m.date_ms = now;
     std::string raw = BuildMessage(m);
     bool permanent = false;
-    Status st = transport_->Send(options_.from_address, q.n.to, raw,
-                                 &permanent);
+    Status st =
+        transport_->Send(options_.from_address, q.n.to, raw, &permanent);
     d.attempts = q.attempts + 1;
     if (st.ok()) {
       d.sent_at = FormatIsoTime(clock_.NowMs());
@@ -126,8 +126,8 @@ Result<SendReport> MailService::SendDue() {
              ++i) {
           wait *= 2;
         }
-        d.next_attempt_ms =
-            clock_.NowMs() + std::min<int64_t>(wait, options_.max_retry.count());
+        d.next_attempt_ms = clock_.NowMs() +
+                            std::min<int64_t>(wait, options_.max_retry.count());
         ++report.failed;
       }
       Log("mail: notification " + std::to_string(q.id) + " (" + q.n.kind +
@@ -153,8 +153,8 @@ Result<int> MailService::RunAutoClose() {
   std::string now_iso = FormatIsoTime(now);
   CASESYNC_ASSIGN_OR_RETURN(
       std::vector<Case> waiting,
-      store.ListCasesInState(CaseState::kResolved, FormatIsoTime(now - limit / 2),
-                             500));
+      store.ListCasesInState(CaseState::kResolved,
+                             FormatIsoTime(now - limit / 2), 500));
   int closed = 0;
   for (const Case& listed : waiting) {
     std::optional<int64_t> since = ParseIsoTime(listed.updated_at);
@@ -171,8 +171,8 @@ Result<int> MailService::RunAutoClose() {
                               tx->mutations().GetUser(c->contact_id));
     int64_t age = now - *since;
     if (age >= limit) {
-      CASESYNC_RETURN_IF_ERROR(CheckTransition(
-          Transition::kAutoClose, c->state, Role::kAdmin, /*system=*/true));
+      CASESYNC_RETURN_IF_ERROR(CheckTransition(Transition::kAutoClose, c->state,
+                                               Role::kAdmin, /*system=*/true));
       c->state = RuleFor(Transition::kAutoClose).to;
       c->updated_at = now_iso;
       CASESYNC_RETURN_IF_ERROR(tx->mutations().PutCase(*c));

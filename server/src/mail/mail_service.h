@@ -34,7 +34,7 @@ struct MailOptions {
   // Resolved cases close after this many days without activity, with a
   // reminder at half of it. 0 turns auto-close off.
   int auto_close_days = 7;
-  IntakeOptions intake;  // own_domain "" → the domain of from_address
+  IntakeOptions intake;    // own_domain "" → the domain of from_address
   Clock* clock = nullptr;  // nullptr: SystemClock()
   // Retry: the first after first_retry, doubling up to max_retry; after
   // max_attempts (about 2 days with the defaults) the notification fails.
@@ -49,8 +49,8 @@ struct MailOptions {
 
 struct SendReport {
   int sent = 0;
-  int failed = 0;    // attempts that failed this pass (will retry)
-  int gave_up = 0;   // marked failed for good
+  int failed = 0;   // attempts that failed this pass (will retry)
+  int gave_up = 0;  // marked failed for good
 };
 
 class MailService {

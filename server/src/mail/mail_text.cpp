@@ -168,22 +168,18 @@ struct Entity {
 };
 
 constexpr Entity kEntities[] = {
-    {"amp", '&'},       {"lt", '<'},        {"gt", '>'},
-    {"quot", '"'},      {"apos", '\''},     {"nbsp", ' '},
-    {"aacute", 0xE1},   {"eacute", 0xE9},   {"iacute", 0xED},
-    {"oacute", 0xF3},   {"uacute", 0xFA},   {"ntilde", 0xF1},
-    {"Aacute", 0xC1},   {"Eacute", 0xC9},   {"Iacute", 0xCD},
-    {"Oacute", 0xD3},   {"Uacute", 0xDA},   {"Ntilde", 0xD1},
-    {"uuml", 0xFC},     {"Uuml", 0xDC},     {"iquest", 0xBF},
-    {"iexcl", 0xA1},    {"copy", 0xA9},     {"reg", 0xAE},
-    {"euro", 0x20AC},   {"ndash", 0x2013},  {"mdash", 0x2014},
-    {"hellip", 0x2026}, {"laquo", 0xAB},    {"raquo", 0xBB},
-    {"ldquo", 0x201C},  {"rdquo", 0x201D},  {"lsquo", 0x2018},
-    {"rsquo", 0x2019},  {"bull", 0x2022},   {"middot", 0xB7},
-    {"deg", 0xB0},      {"ordf", 0xAA},     {"ordm", 0xBA},
-    {"agrave", 0xE0},   {"egrave", 0xE8},   {"ccedil", 0xE7},
-    {"atilde", 0xE3},   {"otilde", 0xF5},   {"acirc", 0xE2},
-    {"ecirc", 0xEA},    {"ocirc", 0xF4},    {"zwnj", 0x200C},
+    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},    {"nbsp", ' '},     {"aacute", 0xE1},  {"eacute", 0xE9},
+    {"iacute", 0xED},  {"oacute", 0xF3},  {"uacute", 0xFA},  {"ntilde", 0xF1},
+    {"Aacute", 0xC1},  {"Eacute", 0xC9},  {"Iacute", 0xCD},  {"Oacute", 0xD3},
+    {"Uacute", 0xDA},  {"Ntilde", 0xD1},  {"uuml", 0xFC},    {"Uuml", 0xDC},
+    {"iquest", 0xBF},  {"iexcl", 0xA1},   {"copy", 0xA9},    {"reg", 0xAE},
+    {"euro", 0x20AC},  {"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026},
+    {"laquo", 0xAB},   {"raquo", 0xBB},   {"ldquo", 0x201C}, {"rdquo", 0x201D},
+    {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"bull", 0x2022},  {"middot", 0xB7},
+    {"deg", 0xB0},     {"ordf", 0xAA},    {"ordm", 0xBA},    {"agrave", 0xE0},
+    {"egrave", 0xE8},  {"ccedil", 0xE7},  {"atilde", 0xE3},  {"otilde", 0xF5},
+    {"acirc", 0xE2},   {"ecirc", 0xEA},   {"ocirc", 0xF4},   {"zwnj", 0x200C},
 };
 
 // Decodes the entity at html[i] ('&'); appends it and returns its length, or
@@ -199,10 +195,10 @@ size_t DecodeEntity(std::string_view html, size_t i, std::string& out) {
     std::string_view digits = name.substr(hex ? 2 : 1);
     if (digits.empty()) return 0;
     for (char c : digits) {
-      int v = (c >= '0' && c <= '9')               ? c - '0'
-              : (hex && c >= 'a' && c <= 'f')      ? c - 'a' + 10
-              : (hex && c >= 'A' && c <= 'F')      ? c - 'A' + 10
-                                                   : -1;
+      int v = (c >= '0' && c <= '9')          ? c - '0'
+              : (hex && c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (hex && c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                              : -1;
       if (v < 0) return 0;
       if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(v);
     }
@@ -227,9 +223,10 @@ size_t DecodeEntity(std::string_view html, size_t i, std::string& out) {
 
 bool IsBlockTag(std::string_view tag) {
   static constexpr std::string_view kBlocks[] = {
-      "p",  "div", "br", "tr", "table", "ul", "ol", "h1",      "h2",
-      "h3", "h4",  "h5", "h6", "hr",    "li", "pre", "address", "section",
-      "article", "header", "footer", "blockquote", "dl", "dt", "dd"};
+      "p",          "div", "br",      "tr",      "table",   "ul",     "ol",
+      "h1",         "h2",  "h3",      "h4",      "h5",      "h6",     "hr",
+      "li",         "pre", "address", "section", "article", "header", "footer",
+      "blockquote", "dl",  "dt",      "dd"};
   for (std::string_view b : kBlocks) {
     if (tag == b) return true;
   }
@@ -385,8 +382,8 @@ std::string TrimQuotedReply(std::string_view text) {
     }
     return lines.size();
   };
-  auto header_line = [](std::string_view l, std::initializer_list<const char*>
-                                                names) {
+  auto header_line = [](std::string_view l,
+                        std::initializer_list<const char*> names) {
     l = Trim(l);
     while (!l.empty() && (l.front() == '*' || l.front() == '>')) {
       l.remove_prefix(1);
@@ -398,8 +395,8 @@ std::string TrimQuotedReply(std::string_view text) {
     return false;
   };
   static constexpr std::string_view kWrote[] = {
-      "wrote:", "escribió:", "escribio:", "a écrit :", "a écrit:", "schrieb:",
-      "escreveu:", "ha scritto:"};
+      "wrote:",   "escribió:", "escribio:", "a écrit :",
+      "a écrit:", "schrieb:",  "escreveu:", "ha scritto:"};
   auto ends_wrote = [](std::string_view l) {
     l = Trim(l);
     for (std::string_view w : kWrote) {
@@ -424,17 +421,17 @@ std::string TrimQuotedReply(std::string_view text) {
       cut = i;
     } else if (l.size() >= 10 &&
                l.find_first_not_of('_') == std::string_view::npos &&
-               header_line(lines[next_nonblank(i) < lines.size()
-                                     ? next_nonblank(i)
-                                     : i],
-                           {"De:", "From:"})) {
+               header_line(
+                   lines[next_nonblank(i) < lines.size() ? next_nonblank(i)
+                                                         : i],
+                   {"De:", "From:"})) {
       cut = i;
     } else if (header_line(l, {"De:", "From:"})) {
       // An Outlook header block: From/De then Sent/Enviado/Date/Fecha.
       for (size_t k = i + 1; k < lines.size() && k <= i + 4; ++k) {
-        if (header_line(lines[k], {"Enviado:", "Enviado el:", "Sent:",
-                                   "Date:", "Fecha:", "Gesendet:",
-                                   "Envoyé :", "Envoyé:"})) {
+        if (header_line(lines[k],
+                        {"Enviado:", "Enviado el:", "Sent:", "Date:", "Fecha:",
+                         "Gesendet:", "Envoyé :", "Envoyé:"})) {
           cut = i;
           break;
         }
@@ -510,15 +507,15 @@ std::string HtmlToText(std::string_view html) {
         if (closing && name == skip_until) skip_until.clear();
         continue;
       }
-      if (!closing && (name == "script" || name == "style" ||
-                       name == "head" || name == "title")) {
+      if (!closing && (name == "script" || name == "style" || name == "head" ||
+                       name == "title")) {
         skip_until = name;
         continue;
       }
       if (name == "br") {
         b.Newline();
-      } else if (name == "p" || name == "h1" || name == "h2" ||
-                 name == "h3" || name == "table") {
+      } else if (name == "p" || name == "h1" || name == "h2" || name == "h3" ||
+                 name == "table") {
         b.Paragraph();
       } else if (name == "blockquote") {
         b.Quote(closing ? -1 : 1);
@@ -535,9 +532,8 @@ std::string HtmlToText(std::string_view html) {
           link_href = AttributeOf(tag_text, "href");
           link_start = b.out().size();
         } else if (!link_href.empty()) {
-          std::string_view shown =
-              std::string_view(b.out()).substr(std::min(link_start,
-                                                        b.out().size()));
+          std::string_view shown = std::string_view(b.out()).substr(
+              std::min(link_start, b.out().size()));
           if ((StartsWithNoCase(link_href, "http://") ||
                StartsWithNoCase(link_href, "https://")) &&
               shown.find(link_href) == std::string_view::npos) {

@@ -20,8 +20,8 @@ inline constexpr const char kReplyMarker[] =
     "--- Responda por encima de esta línea / Reply above this line ---";
 
 struct NormalizedSubject {
-  std::string text;  // prefixes and case tokens removed, spaces collapsed
-  bool is_reply = false;    // the outermost prefix is a reply (RE, AW, ...)
+  std::string text;       // prefixes and case tokens removed, spaces collapsed
+  bool is_reply = false;  // the outermost prefix is a reply (RE, AW, ...)
   bool is_forward = false;  // the outermost prefix is a forward (RV, FW, ...)
   std::string case_number;  // "CS0000123" from the first [CS0000123] token
 };

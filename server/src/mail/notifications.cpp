@@ -18,8 +18,8 @@ std::string Greeting(const User& u, bool english) {
 
 // The marker, the Spanish text and the English one.
 std::string Body(const std::string& es, const std::string& en) {
-  return std::string(kReplyMarker) + "\n\n" + es + kSignatureEs +
-         kEnglishRule + en + kSignatureEn + "\n";
+  return std::string(kReplyMarker) + "\n\n" + es + kSignatureEs + kEnglishRule +
+         en + kSignatureEn + "\n";
 }
 
 Notification Make(const char* kind, const User& to, const Case& c,
@@ -89,8 +89,10 @@ Notification CaseReceivedNotification(const User& contact, const Case& c,
     es += "El caso " + parent +
           " ya estaba cerrado, así que abrimos el caso de seguimiento " +
           c.number + " con su mensaje.";
-    en += "Case " + parent + " was already closed, so we opened follow-up "
-          "case " + c.number + " with your message.";
+    en += "Case " + parent +
+          " was already closed, so we opened follow-up "
+          "case " +
+          c.number + " with your message.";
   } else {
     es += "Recibimos su solicitud y abrimos el caso " + c.number + ": \"" +
           c.subject + "\".";
@@ -106,8 +108,8 @@ Notification CommentNotification(const User& contact, const Case& c,
                                  std::string_view author_name,
                                  std::string_view body) {
   std::string author(author_name);
-  std::string es = Greeting(contact, false) + author +
-                   " comentó en su caso " + c.number + ":\n\n" + Quote(body) +
+  std::string es = Greeting(contact, false) + author + " comentó en su caso " +
+                   c.number + ":\n\n" + Quote(body) +
                    "\n\nPara responder, responda a este correo.";
   std::string en = Greeting(contact, true) + author +
                    " commented on your case " + c.number + ":\n\n" +
@@ -126,10 +128,12 @@ Notification StateChangedNotification(const User& contact, const Case& c,
     en += "\n\n" + Quote(note);
   }
   if (c.state == CaseState::kResolved) {
-    es += "\n\nSi la solución no le sirve, responda a este correo y "
-          "reabriremos el caso.";
-    en += "\n\nIf the solution does not work for you, reply to this e-mail "
-          "and we will reopen the case.";
+    es +=
+        "\n\nSi la solución no le sirve, responda a este correo y "
+        "reabriremos el caso.";
+    en +=
+        "\n\nIf the solution does not work for you, reply to this e-mail "
+        "and we will reopen the case.";
   } else if (c.state == CaseState::kAwaitingInfo) {
     es += "\n\nResponda a este correo con la información solicitada.";
     en += "\n\nReply to this e-mail with the information requested.";
@@ -207,10 +211,9 @@ Status QueueMutationNotifications(WriteTx& tx, const MutationRecord& m,
       if (text("visibility") == "internal") return Status::Ok();
       CASESYNC_ASSIGN_OR_RETURN(std::optional<User> author,
                                 store.GetUser(env.actor.user_id));
-      std::string author_name =
-          author && !author->name.empty()
-              ? author->name
-              : std::string("Mesa de ayuda / Help desk");
+      std::string author_name = author && !author->name.empty()
+                                    ? author->name
+                                    : std::string("Mesa de ayuda / Help desk");
       n = CommentNotification(*contact, *c, author_name, text("body"));
       break;
     }

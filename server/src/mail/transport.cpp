@@ -68,7 +68,8 @@ class SmtpTransport : public MailTransport {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, options_.timeout_s);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
     if (options_.starttls) {
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+      curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                       static_cast<long>(CURLUSESSL_ALL));
     }
     if (!options_.user.empty()) {
       curl_easy_setopt(curl, CURLOPT_USERNAME, options_.user.c_str());
@@ -83,9 +84,9 @@ class SmtpTransport : public MailTransport {
     // 5xx is final, except authentication (an operator fixes the settings).
     *permanent = code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED;
     std::string what = error[0] != '\0' ? error : curl_easy_strerror(rc);
-    return Status(ErrorCode::kUnavailable,
-                  "smtp: " + what +
-                      (code > 0 ? " (" + std::to_string(code) + ")" : ""));
+    return Status(
+        ErrorCode::kUnavailable,
+        "smtp: " + what + (code > 0 ? " (" + std::to_string(code) + ")" : ""));
   }
 
  private:
@@ -116,13 +117,14 @@ class OutboxTransport : public MailTransport {
       std::ofstream f(tmp, std::ios::binary);
       f.write(raw.data(), static_cast<std::streamsize>(raw.size()));
       f.flush();
-      if (!f) return Status(ErrorCode::kStorage, "cannot write " + tmp.string());
+      if (!f)
+        return Status(ErrorCode::kStorage, "cannot write " + tmp.string());
     }
     fs::rename(tmp, final_path, ec);
     if (ec) {
-      return Status(ErrorCode::kStorage, "cannot rename to " +
-                                             final_path.string() + ": " +
-                                             ec.message());
+      return Status(
+          ErrorCode::kStorage,
+          "cannot rename to " + final_path.string() + ": " + ec.message());
     }
     return Status::Ok();
   }
