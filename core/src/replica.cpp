@@ -432,6 +432,21 @@ Status Replica::AcknowledgePush(int64_t last_mutation_id) {
   return WriteMeta(kMetaPushAcked, std::to_string(last_mutation_id));
 }
 
+Status Replica::RewindPush(int64_t expected_id) {
+  CASESYNC_ASSIGN_OR_RETURN(int64_t confirmed,
+                            ReadMetaInt(kMetaLastMutationId, 0));
+  CASESYNC_ASSIGN_OR_RETURN(std::vector<MutationRecord> first,
+                            Outbox(expected_id - 1, 1));
+  if (expected_id < 1 || expected_id <= confirmed || first.empty() ||
+      first.front().id != expected_id) {
+    return Status(ErrorCode::kNotFound,
+                  "mutation " + std::to_string(expected_id) +
+                      " is no longer in the outbox (confirmed up to " +
+                      std::to_string(confirmed) + ")");
+  }
+  return WriteMeta(kMetaPushAcked, std::to_string(expected_id - 1));
+}
+
 Result<PullRequest> Replica::NextPull() {
   PullRequest pull;
   CASESYNC_ASSIGN_OR_RETURN(auto client_id, ReadMeta(kMetaClientId));

@@ -104,6 +104,32 @@ TEST_SUITE("mutation") {
     CHECK(store.cases.size() == 1);
   }
 
+  TEST_CASE("only e-mail intake on the server may leave hours and phone empty") {
+    Json args = CaseArgs("case-1");
+    args["contactHours"] = "";
+    args["contactPhone"] = "";
+    MemoryStore store;
+    CHECK(store.Apply(kAna, Mut(1, "createCase", args)).code() ==
+          ErrorCode::kValidationFailed);
+    MutationEnv env;
+    env.actor = kAna;
+    env.now = "2026-11-29T12:00:00.000Z";
+    env.client_id = "mailgate";
+    env.mutation_id = 1;
+    env.channel = Channel::kEmail;
+    env.authoritative = false;  // a client cannot claim the e-mail channel
+    CHECK(ApplyMutation(Mut(1, "createCase", args), env, store).code() ==
+          ErrorCode::kValidationFailed);
+    env.authoritative = true;
+    REQUIRE(ApplyMutation(Mut(1, "createCase", args), env, store).ok());
+    CHECK(store.cases.at("case-1").channel == Channel::kEmail);
+    args = CaseArgs("case-2");
+    args["contactPhone"] = "no es un teléfono";  // still checked when given
+    env.mutation_id = 2;
+    CHECK(ApplyMutation(Mut(2, "createCase", args), env, store).code() ==
+          ErrorCode::kValidationFailed);
+  }
+
   TEST_CASE("a follow-up case must name a parent the customer can see") {
     MemoryStore store = StoreWithCase(CaseState::kClosed);
     Json args = CaseArgs("case-2");

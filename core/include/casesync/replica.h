@@ -122,6 +122,13 @@ class Replica {
   // Acknowledged mutations stay in the outbox until a pull brings their
   // effect, so the optimistic view never flickers back.
   Status AcknowledgePush(int64_t last_mutation_id);
+  // The server refused a push with 409 mutation_gap and expects `expected_id`
+  // next: it no longer knows mutations this replica saw acknowledged (its
+  // database was restored, or lost commits). Lowers the push
+  // acknowledgement so NextPush() resends from `expected_id`. kNotFound when
+  // the outbox no longer holds `expected_id` (a pull confirmed and dropped
+  // it): those mutations cannot be resent. Nothing changes on error.
+  Status RewindPush(int64_t expected_id);
   // The request for the next pull.
   Result<PullRequest> NextPull();
   // Applies one pull page (see the class comment). `now` stamps the last sync.
