@@ -521,9 +521,12 @@ class ServiceImpl : public Service {
     out.more = page.more;
     if (page.client) {
       const ClientRecord& c = *page.client;
-      out.last_mutation_id = covered >= c.last_push_seq   ? c.last_mutation_id
-                             : covered >= c.prev_push_seq ? c.prev_mutation_id
-                                                          : 0;
+      // Only a page that reaches the head confirms pushes: before it, a row
+      // a push wrote may have been rewritten after the page's cutoff, and a
+      // client that dropped the pending mutation would lose its effect from
+      // the view until a later page (found by tests/sim; regression test in
+      // tests/server/pull_paging_test.cpp). 0 is ignored by the replica.
+      out.last_mutation_id = page.more ? 0 : c.last_mutation_id;
     }
     // A rejection whose sequence the client's cursor has passed was applied
     // with the pull that carried it: delivered.
