@@ -104,7 +104,8 @@ TEST_SUITE("mutation") {
     CHECK(store.cases.size() == 1);
   }
 
-  TEST_CASE("only e-mail intake on the server may leave hours and phone empty") {
+  TEST_CASE(
+      "only e-mail intake on the server may leave hours and phone empty") {
     Json args = CaseArgs("case-1");
     args["contactHours"] = "";
     args["contactPhone"] = "";
