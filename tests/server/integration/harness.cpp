@@ -278,7 +278,12 @@ bool ServerProcess::Start() {
       return false;
     }
     HttpResult r = Http(port_, "GET", "/healthz", "", {.timeout_ms = 1000});
-    if (r.status == 200) break;
+    // The server listens before it prints the demo banner (flushed whole
+    // after the last login): wait for the banner too.
+    if (r.status == 200 &&
+        (!options_.demo || Log().find("demo logins") != std::string::npos)) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   // Demo logins from the start banner: "  role email password account…".

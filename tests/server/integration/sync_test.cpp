@@ -237,7 +237,17 @@ TEST_SUITE("sync over http") {
                   "/api/v1/sync/poke?cursor=" + snap.cursor, "",
                   {.token = token});
     });
-    std::this_thread::sleep_for(milliseconds(300));
+    // Stop only once the poke is waiting in the server (a fixed sleep races
+    // with a loaded machine): /metrics shows it as an open long poll.
+    auto waiting = [&] {
+      return Http(server.port(), "GET", "/metrics")
+                 .body.find("casesync_sync_open_long_polls 1") !=
+             std::string::npos;
+    };
+    for (int i = 0; i < 200 && !waiting(); ++i) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    REQUIRE(waiting());
     auto start = steady_clock::now();
     CHECK(server.Stop() == 0);
     HttpResult r = poke.get();
