@@ -1,0 +1,364 @@
+// The browser benchmark (issue 4), in headless Chromium against the real
+// casesync-server. Prints figures; never fails on a slow result.
+//
+//   node tools/bench/web_bench.mjs [--quick]     (tools/bench/run web)
+//
+// What it measures, all inside one Chromium:
+//   - the physical floor: one 4 KiB OPFS write + flush (sync access handle,
+//     dedicated worker), p50/p99;
+//   - durable local create+commit (ReplicaHandle.mutate('createCase') on the
+//     OPFS VFS, synchronous=FULL, journal_mode=TRUNCATE) at 1,000 and 50,000
+//     local cases (filled by applyPull of synthetic pages), p50/p99, measured
+//     in the same worker as the floor;
+//   - first sync of 10,000 server cases (pull pages over HTTP + applyPull):
+//     rows/s and time to a usable list (first page applied + first list
+//     query answered);
+//   - filter + sort of 10,000 cases (listCases: state + search + order, one
+//     page of 50, and the whole result);
+//   - cold and warm load of the app (to the sign-in form; warm: service
+//     worker and HTTP cache filled, signed in, to the case list);
+//   - sizes of core.wasm, core.js and the bundles, raw and gzip -9.
+// The bench worker is injected with page.route() (it is not shipped in
+// web/dist) and uses dist/core.js exactly as the app does.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+import {
+  apiLogin,
+  chromiumAvailable,
+  DEMO,
+  launch,
+  repo,
+  startServer,
+} from '../../tests/web/harness.mjs';
+
+const quick = process.argv.includes('--quick');
+const SERVER_CASES = quick ? 2000 : 10000;
+const SAMPLES = quick ? 50 : 200;
+const dist = process.env.CASESYNC_WEB_DIST ?? path.join(repo, 'web/dist');
+
+if (!chromiumAvailable()) {
+  console.log('web bench: /usr/bin/chromium or playwright-core missing');
+  process.exit(0);
+}
+
+// ------------------------------------------------------------------ seeding
+
+async function seedServer(url, n) {
+  const token = await apiLogin(url, DEMO.sofia);
+  const cat = await (await fetch(`${url}/api/v1/catalog`, {
+    headers: {Authorization: `Bearer ${token}`},
+  })).json();
+  const items = cat.items ?? cat.catalog ?? cat;
+  const issue = items.find((i) => i.kind === 'issue_type' && i.active !== false);
+  const product = items.find((i) => i.id === issue.parentId);
+  const clientId = `bench-${Date.now()}`;
+  let id = 1;
+  const t0 = performance.now();
+  while (id <= n) {
+    const mutations = [];
+    for (let k = 0; k < 1000 && id <= n; k++, id++) {
+      mutations.push({
+        id, name: 'createCase', clientTime: new Date().toISOString(),
+        args: {
+          id: `bench-${clientId}-${id}`, serviceId: product.parentId,
+          productId: product.id, issueTypeId: issue.id,
+          contactHours: 'Lunes a viernes 8:00 a 17:00',
+          contactPhone: '+57 310 555 0101',
+          subject: `Caso de carga ${id} ${id % 7 === 0 ? 'factura' : 'token'}`,
+          description: `Descripción del caso de carga número ${id}.`,
+        },
+      });
+    }
+    const r = await fetch(`${url}/api/v1/sync/push`, {
+      method: 'POST',
+      headers: {'Content-Type': 'application/json', Authorization: `Bearer ${token}`},
+      body: JSON.stringify({clientId, mutations}),
+    });
+    if (!r.ok) throw new Error(`push ${r.status} ${await r.text()}`);
+  }
+  return {token, ms: performance.now() - t0, product, issue};
+}
+
+// ------------------------------------------------------------- bench worker
+
+const BENCH_HTML = `<!doctype html><meta charset="utf-8"><title>bench</title>
+<script type="module">
+const w = new Worker('/bench-worker.js', {type: 'module'});
+let next = 1; const waiting = new Map();
+// A message posted while a module worker still runs its top-level await
+// closed the page in this Chromium: define bench() only once it says ready.
+const api = (op, arg) => new Promise((resolve, reject) => {
+  const id = next++; waiting.set(id, {resolve, reject}); w.postMessage({id, op, arg}); });
+w.onmessage = (e) => { if (e.data.ready) { window.bench = api; return; }
+  const {id, result, error} = e.data;
+  const p = waiting.get(id); waiting.delete(id);
+  error ? p.reject(new Error(error)) : p.resolve(result); };
+</script>`;
+
+const BENCH_WORKER = `
+import createCore from '/core.js';
+const core = await createCore();
+const pct = (a, p) => { const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
+const stats = (a) => ({p50: pct(a, 50), p99: pct(a, 99), n: a.length});
+const J = (s) => { if (s === undefined) return {}; const r = JSON.parse(s);
+  if (!r.ok) throw new Error(JSON.stringify(r.error)); return r; };
+const root = await navigator.storage.getDirectory();
+globalThis.casesyncOpfs = {};
+async function openFiles(name) {
+  for (const n of [name, name + '-journal', name + '-wal']) {
+    try { await root.removeEntry(n); } catch {}
+    const fh = await root.getFileHandle(n, {create: true});
+    globalThis.casesyncOpfs[n] = counted(n, await fh.createSyncAccessHandle());
+  }
+}
+// Per-file counts and time of each sync access handle call (what a commit
+// costs in OPFS calls).
+const io = {};
+function counted(name, h) {
+  const w = {};
+  for (const m of ['read', 'write', 'flush', 'truncate', 'getSize', 'close']) {
+    w[m] = (...a) => {
+      const k = (name.endsWith('-journal') ? 'journal.' : name.endsWith('-wal') ? 'wal.' : 'db.') + m;
+      const t0 = performance.now();
+      try { return h[m](...a); } finally {
+        const e = (io[k] = io[k] || {n: 0, ms: 0}); e.n++; e.ms += performance.now() - t0;
+      }
+    };
+  }
+  return w;
+}
+function ioReset() { for (const k of Object.keys(io)) delete io[k]; }
+function ioPer(n) {
+  const out = {};
+  for (const [k, v] of Object.entries(io)) out[k] = {calls: +(v.n / n).toFixed(2), ms: +(v.ms / n).toFixed(3)};
+  return out;
+}
+function closeFiles(name) {
+  for (const n of [name, name + '-journal', name + '-wal']) {
+    globalThis.casesyncOpfs[n]?.close(); delete globalThis.casesyncOpfs[n];
+  }
+  globalThis.casesyncOpfsIds = [];
+}
+async function openReplica(name, user) {
+  await openFiles(name);
+  const r = new core.ReplicaHandle();
+  J(r.open(JSON.stringify({path: name, clientId: crypto.randomUUID(), storage: 'opfs'})));
+  J(r.setActor(JSON.stringify(user), ''));
+  return r;
+}
+const now = () => new Date().toISOString();
+const ops = {
+  async floor(samples) {
+    const fh = await root.getFileHandle('floor.bin', {create: true});
+    const h = await fh.createSyncAccessHandle();
+    const buf = new Uint8Array(4096).fill(7);
+    h.truncate(1 << 20);
+    const t = [];
+    for (let i = 0; i < samples; i++) {
+      const at = (Math.floor(Math.random() * 256)) * 4096;
+      const t0 = performance.now();
+      h.write(buf, {at}); h.flush();
+      t.push(performance.now() - t0);
+    }
+    h.close();
+    return stats(t);
+  },
+  async firstSync({token, user}) {
+    const r = await openReplica('sync.db', user);
+    const t0 = performance.now();
+    let rows = 0, pages = 0, usableMs = 0, netMs = 0, applyMs = 0;
+    for (;;) {
+      const body = J(r.nextPull()).body;
+      const n0 = performance.now();
+      const res = await fetch('/api/v1/sync/pull', {method: 'POST', body,
+        headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + token}});
+      const text = await res.text();
+      const a0 = performance.now();
+      netMs += a0 - n0;
+      const out = J(r.applyPull(text, now()));
+      applyMs += performance.now() - a0;
+      rows += out.rows; pages++;
+      if (!usableMs) {
+        J(r.listCases(JSON.stringify({limit: 50})));
+        usableMs = performance.now() - t0;
+      }
+      if (!out.more) break;
+    }
+    const totalMs = performance.now() - t0;
+    // filter + sort over the synced cases
+    const count = Object.values(J(r.countByState()).counts).reduce((a, b) => a + b, 0);
+    const q = (o) => JSON.stringify(o);
+    const fs50 = [], fsAll = [], sortOnly = [];
+    for (let i = 0; i < 30; i++) {
+      let t = performance.now();
+      J(r.listCases(q({state: 'new', search: 'factura', order: 'numberDesc', limit: 50})));
+      fs50.push(performance.now() - t);
+      t = performance.now();
+      J(r.listCases(q({search: 'factura', order: 'updatedAsc'})));
+      fsAll.push(performance.now() - t);
+      t = performance.now();
+      J(r.listCases(q({order: 'numberDesc', limit: 50, offset: 5000})));
+      sortOnly.push(performance.now() - t);
+    }
+    const matched = J(r.listCases(q({search: 'factura', order: 'updatedAsc'}))).items.length;
+    r.close(); r.delete(); closeFiles('sync.db');
+    return {rows, pages, totalMs, usableMs, netMs, applyMs, count, matched,
+            filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly)};
+  },
+  async create({n, user, catalogRows, product, issue, samples}) {
+    const name = 'create-' + n + '.db';
+    const r = await openReplica(name, user);
+    // catalog + n synthetic cases, in pages of 5000
+    J(r.applyPull(JSON.stringify({cursor: 'c0', lastMutationId: 0, more: false,
+      rejections: [], patch: catalogRows.map((row) => ({op: 'put', table: 'catalog', row}))}), now()));
+    const fill0 = performance.now();
+    for (let i = 0; i < n; i += 5000) {
+      const patch = [];
+      for (let k = i; k < Math.min(n, i + 5000); k++) {
+        patch.push({op: 'put', table: 'cases', row: {
+          id: 'local-' + k, number: 'CS' + String(1000000 + k).padStart(7, '0'),
+          accountId: user.accountId, contactId: user.id, serviceId: product.parentId,
+          productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
+          contactPhone: '+57 310 555 0101', subject: 'Caso local ' + k,
+          description: 'Descripción ' + k, priority: 3, state: 'open', channel: 'web',
+          parentId: '', createdAt: now(), updatedAt: now(),
+          resolutionCode: '', resolutionNotes: ''}});
+      }
+      J(r.applyPull(JSON.stringify({cursor: 'c' + (i + 1), lastMutationId: 0, more: false,
+                                    rejections: [], patch}), now()));
+    }
+    const fillMs = performance.now() - fill0;
+    const t = [];
+    ioReset();
+    for (let i = 0; i < samples; i++) {
+      const args = JSON.stringify({id: crypto.randomUUID(), serviceId: product.parentId,
+        productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
+        contactPhone: '+57 310 555 0101', subject: 'Nuevo ' + i, description: 'Texto ' + i});
+      const t0 = performance.now();
+      J(r.mutate('createCase', args, now()));
+      t.push(performance.now() - t0);
+    }
+    const perCommit = ioPer(samples);
+    r.close(); r.delete(); closeFiles(name);
+    return {n, fillMs, create: stats(t), perCommit};
+  },
+};
+onmessage = async (e) => {
+  const {id, op, arg} = e.data;
+  try { postMessage({id, result: await ops[op](arg)}); }
+  catch (err) { postMessage({id, error: String(err && err.stack || err)}); }
+};
+postMessage({ready: true});
+`;
+
+// ------------------------------------------------------------------ main
+
+function size(file) {
+  const b = fs.readFileSync(path.join(dist, file));
+  return {raw: b.length, gzip: zlib.gzipSync(b, {level: 9}).length};
+}
+
+const f1 = (x) => x.toFixed(1);
+const f2 = (x) => x.toFixed(2);
+
+async function main() {
+  const srv = await startServer();
+  const browser = await launch();
+  try {
+    console.log(`web bench: Chromium headless, ${SERVER_CASES} server cases` +
+                `${quick ? ' (--quick)' : ''}`);
+    const seed = await seedServer(srv.url, SERVER_CASES);
+    console.log(`  seeded ${SERVER_CASES} cases on the server in ${f1(seed.ms / 1000)} s`);
+    const me = await (await fetch(`${srv.url}/api/v1/auth/me`, {
+      headers: {Authorization: `Bearer ${seed.token}`},
+    })).json();
+    const user = me.user;
+    const cat = await (await fetch(`${srv.url}/api/v1/catalog`, {
+      headers: {Authorization: `Bearer ${seed.token}`},
+    })).json();
+    const catalogRows = cat.items ?? cat.catalog ?? cat;
+
+    const ctx = await browser.newContext({serviceWorkers: 'block'});
+    await ctx.route('**/bench.html', (r) => r.fulfill({
+      body: BENCH_HTML, contentType: 'text/html'}));
+    await ctx.route('**/bench-worker.js', (r) => r.fulfill({
+      body: BENCH_WORKER, contentType: 'text/javascript'}));
+    const page = await ctx.newPage();
+    page.on('console', (m) => m.type() === 'error' && console.log('console:', m.text()));
+    page.on('crash', () => console.log('page crashed'));
+    page.on('pageerror', (e) => console.log('pageerror:', e.message));
+    await page.goto(`${srv.url}/bench.html`);
+    await page.waitForFunction(() => !!window.bench);
+    const run = (op, arg) => page.evaluate(([op, arg]) => window.bench(op, arg), [op, arg]);
+
+    const floor = await run('floor', SAMPLES);
+    console.log('\nDurable local create+commit (OPFS VFS, synchronous=FULL, locking EXCLUSIVE, journal WAL)');
+    console.log(`  4 KiB OPFS write+flush (floor)        p50 ${f2(floor.p50)} ms  p99 ${f2(floor.p99)} ms`);
+    for (const n of quick ? [1000, 10000] : [1000, 50000]) {
+      const c = await run('create', {n, user, catalogRows, product: seed.product,
+                                     issue: seed.issue, samples: SAMPLES});
+      console.log(`  createCase at ${String(n).padStart(6)} cases        p50 ${f2(c.create.p50)} ms  p99 ${
+          f2(c.create.p99)} ms  = ${f2(c.create.p50 / floor.p50)}x floor (target <= 1.5x)` +
+          `  [fill ${f1(c.fillMs)} ms]`);
+      console.log(`    OPFS calls per create: ${Object.entries(c.perCommit).map(([k, v]) =>
+          `${k} ${v.calls}× ${f2(v.ms)} ms`).join(', ')}`);
+    }
+
+    const s = await run('firstSync', {token: seed.token, user});
+    console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases)`);
+    console.log(`  total ${f1(s.totalMs)} ms = ${Math.round(s.rows / (s.totalMs / 1000))} rows/s` +
+                ` (target >= 30000)  [network+server ${f1(s.netMs)} ms, applyPull ${f1(s.applyMs)} ms` +
+                ` = ${Math.round(s.rows / (s.applyMs / 1000))} rows/s]`);
+    console.log(`  time to a usable list (first page applied + list) ${f1(s.usableMs)} ms`);
+    console.log(`\nFilter + sort of ${s.count} cases (target <= 16 ms)`);
+    console.log(`  state+search+sort, page of 50          p50 ${f2(s.filterSort50.p50)} ms  p99 ${f2(s.filterSort50.p99)} ms`);
+    console.log(`  search+sort, all ${String(s.matched).padStart(5)} matches         p50 ${f2(s.filterSortAll.p50)} ms  p99 ${f2(s.filterSortAll.p99)} ms`);
+    console.log(`  sort, page of 50 at offset 5000        p50 ${f2(s.sortPage.p50)} ms  p99 ${f2(s.sortPage.p99)} ms`);
+    await ctx.close();
+
+    // Cold and warm load of the real app.
+    const load = [];
+    for (let i = 0; i < (quick ? 2 : 5); i++) {
+      const c = await browser.newContext();
+      const p = await c.newPage();
+      let t0 = performance.now();
+      await p.goto(srv.url);
+      await p.waitForSelector('#email');
+      const cold = performance.now() - t0;
+      await p.fill('#email', DEMO.laura.email);
+      await p.fill('#password', DEMO.laura.password);
+      await p.click('#login button[type=submit]');
+      await p.waitForSelector('table.cases');
+      await p.waitForFunction(() => !!navigator.serviceWorker.controller);
+      t0 = performance.now();
+      await p.reload();
+      await p.waitForSelector('table.cases');
+      const warm = performance.now() - t0;
+      load.push({cold, warm});
+      await c.close();
+    }
+    const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    console.log(`\nApp load (median of ${load.length})`);
+    console.log(`  cold (empty cache, to the sign-in form)          ${f1(med(load.map((l) => l.cold)))} ms`);
+    console.log(`  warm (service worker, signed in, to the list)    ${f1(med(load.map((l) => l.warm)))} ms`);
+
+    console.log('\nSizes (web/dist)');
+    const build = JSON.parse(fs.readFileSync(path.join(dist, 'build.json'), 'utf8'));
+    const files = ['core.wasm', 'core.js',
+                   ...build.assets.filter((a) => /^\/(app|worker)-.*\.js$/.test(a))
+                       .map((a) => a.slice(1)), 'sw.js'];
+    for (const f of files) {
+      const z = size(f);
+      console.log(`  ${f.padEnd(24)} ${f1(z.raw / 1000).padStart(8)} KB raw  ${
+          f1(z.gzip / 1000).padStart(7)} KB gzip -9`);
+    }
+  } finally {
+    await browser.close();
+    await srv.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,479 @@
+// The dedicated worker: owns core.wasm, the local database and the network.
+//
+// Ownership: one tab at a time holds the Web Lock "casesync-db" and opens the
+// database (OPFS sync access handles are exclusive anyway). The worker of any
+// other tab forwards its RPC calls to the owner over the BroadcastChannel
+// "casesync-rpc" and waits on the lock; when the owner's tab closes, the lock
+// frees and the next tab opens the database itself (docs/web.md).
+//
+// Network: the core's SyncEngine (sync_engine.h) decides what to send; this
+// file makes the fetch() calls, sleeps when told to and wakes early on
+// `online`, a new mutation or syncNow().
+import type {
+  Api,
+  ApiError,
+  AppStatus,
+  Method,
+  RpcEvent,
+  RpcRequest,
+  RpcResponse,
+  User,
+} from './rpc';
+
+// core.js is emitted by emscripten next to this file in dist/.
+// @ts-ignore: no type declarations for the generated module
+import createCore from './core.js';
+
+interface ReplicaHandle {
+  [name: string]: (...a: unknown[]) => string;
+}
+
+const DB_PATH = 'casesync.db';
+const LOCK = 'casesync-db';
+const channel = new BroadcastChannel('casesync-rpc');
+
+let core: {ReplicaHandle: new () => ReplicaHandle; labels(): string} | null =
+    null;
+let replica: ReplicaHandle | null = null;
+let owner = false;
+let storage: AppStatus['storage'] = 'remote';
+let persisted = false;
+let session: AppStatus['session'] = 'none';
+let user: User | null = null;
+let token = '';
+let phase = 'idle';
+let online = navigator.onLine;
+const firstSync = {active: false, rows: 0, pages: 0};
+
+class Fail extends Error {
+  constructor(public code: string, message: string) {
+    super(message);
+  }
+}
+
+// Calls a binding method; its JSON answer is {ok, …} or {ok:false, error}.
+function call<T = Record<string, unknown>>(name: string, ...args: unknown[]): T {
+  if (!replica) throw new Fail('unavailable', 'database not open');
+  const text = replica[name](...args);
+  if (text === undefined) return {} as T;  // void methods
+  const r = JSON.parse(text);
+  if (!r.ok) throw new Fail(r.error.code, r.error.message);
+  return r as T;
+}
+
+const now = () => new Date().toISOString();
+const uuid = () => crypto.randomUUID();
+
+function emit(event: RpcEvent['event'], data: unknown): void {
+  (self as unknown as Worker).postMessage({event, data} satisfies RpcEvent);
+  if (owner) channel.postMessage({event, data});
+}
+
+// ---------------------------------------------------------------- opening
+
+async function openOpfs(): Promise<boolean> {
+  try {
+    const root = await navigator.storage.getDirectory();
+    const handles: Record<string, unknown> = {};
+    for (const name of [DB_PATH, `${DB_PATH}-journal`, `${DB_PATH}-wal`]) {
+      const fh = await root.getFileHandle(name, {create: true});
+      // deno-lint-ignore no-explicit-any
+      handles[name] = await (fh as any).createSyncAccessHandle();
+    }
+    (globalThis as Record<string, unknown>).casesyncOpfs = handles;
+    return true;
+  } catch (e) {
+    console.warn('OPFS unavailable, running in memory', e);
+    return false;
+  }
+}
+
+async function becomeOwner(): Promise<void> {
+  core = core ?? await createCore();
+  const useOpfs = await openOpfs();
+  storage = useOpfs ? 'opfs' : 'memory';
+  try {
+    persisted = (await navigator.storage.persist?.()) ?? false;
+  } catch {
+    persisted = false;
+  }
+  replica = new core!.ReplicaHandle();
+  call('open', JSON.stringify({path: DB_PATH, clientId: uuid(), storage}));
+  owner = true;
+  channel.postMessage({ownerReady: true});
+  const meta = (k: string) => call<{value: string | null}>('getMeta', k).value;
+  token = meta('token') ?? '';
+  const u = meta('user');
+  user = u ? JSON.parse(u) : null;
+  session = user && token ? 'active' : user ? 'expired' : 'none';
+  if (meta('mustChangePassword') === '1' && token) session = 'password_change';
+  emit('status', status());
+  emit('changed', {});
+  if (session === 'active') kick();
+}
+
+function status(): AppStatus {
+  let pending = 0, lastSyncAt = '', openRejections = 0;
+  if (replica) {
+    const s = call<{pending: number; lastSyncAt: string; openRejections: number}>(
+        'syncState');
+    pending = s.pending;
+    lastSyncAt = s.lastSyncAt;
+    openRejections = s.openRejections;
+  }
+  return {
+    storage, owner, online, session, user, pending, lastSyncAt,
+    openRejections, phase, firstSync: {...firstSync}, persisted,
+  };
+}
+
+// ---------------------------------------------------------------- network
+
+async function api(path: string, body?: unknown, method = 'POST'):
+    Promise<Record<string, unknown>> {
+  const headers: Record<string, string> = {'Content-Type': 'application/json'};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    setOnline(false);
+    throw new Fail('offline', 'Sin conexión');
+  }
+  setOnline(true);
+  const text = await res.text();
+  const j = text ? JSON.parse(text) : {};
+  if (!res.ok) {
+    const e = (j.error ?? {code: 'internal', message: res.statusText}) as
+        ApiError;
+    throw new Fail(e.code, e.message);
+  }
+  return j;
+}
+
+function setOnline(v: boolean): void {
+  if (online === v) return;
+  online = v;
+  emit('status', status());
+}
+
+let running = false;
+let again = false;
+let wake: (() => void) | null = null;  // ends a backoff sleep early
+let pokeAbort: AbortController | null = null;
+
+// Starts the sync loop, or makes the running one push what was just queued.
+function kick(): void {
+  if (!replica || session !== 'active') return;
+  if (!running) {
+    void loop();
+    return;
+  }
+  again = true;
+  wake?.();
+  pokeAbort?.abort();
+}
+
+async function loop(): Promise<void> {
+  running = true;
+  try {
+    call('syncStart');
+    const first = !call<{cursor: string | null}>('syncState').cursor;
+    if (first) Object.assign(firstSync, {active: true, rows: 0, pages: 0});
+    for (;;) {
+      if (again) {
+        again = false;
+        call('syncStart');
+      }
+      const step = call<{kind: string; method: string; path: string;
+                         body: string; waitMs: number}>(
+          'syncNext', Math.random() * 2 ** 52);
+      const st = call<{status: {phase: string; progress: {rows: number;
+                                                           pages: number}}}>(
+          'syncStatus').status;
+      phase = st.phase;
+      if (firstSync.active) {
+        firstSync.rows = st.progress.rows;
+        firstSync.pages = st.progress.pages;
+      }
+      if (step.kind === 'done') {
+        if (phase === 'needs_sign_in' || phase === 'needsSignIn' ||
+            phase.includes('sign')) {
+          await sessionExpired();
+        }
+        break;
+      }
+      if (step.kind === 'wait') {
+        emit('status', status());
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, step.waitMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+        if (again) continue;
+        continue;
+      }
+      const isPoke = step.method === 'GET';
+      if (isPoke) {
+        if (firstSync.active) firstSync.active = false;
+        emit('status', status());
+        if (again) {
+          again = false;
+          call('syncOnTransportError', 'interrupted');
+          call('syncStart');
+          continue;
+        }
+      }
+      const ctrl = new AbortController();
+      if (isPoke) pokeAbort = ctrl;
+      try {
+        const res = await fetch(step.path, {
+          method: step.method,
+          headers: {
+            'Content-Type': 'application/json',
+            Authorization: `Bearer ${token}`,
+          },
+          body: step.method === 'GET' ? undefined : step.body,
+          signal: ctrl.signal,
+        });
+        const text = await res.text();
+        setOnline(true);
+        call('syncOnResponse', res.status, text, now());
+        if (!isPoke || res.status !== 200) emit('changed', {});
+      } catch (e) {
+        if (!ctrl.signal.aborted) setOnline(false);
+        try {
+          call('syncOnTransportError', String(e));
+        } catch { /* only fails when closed */ }
+        if (ctrl.signal.aborted) {
+          again = false;
+          call('syncStart');
+        }
+      } finally {
+        pokeAbort = null;
+      }
+      emit('status', status());
+    }
+  } catch (e) {
+    console.error('sync loop', e);
+  } finally {
+    running = false;
+    firstSync.active = false;
+    emit('status', status());
+  }
+}
+
+async function sessionExpired(): Promise<void> {
+  session = 'expired';
+  emit('status', status());
+}
+
+// ---------------------------------------------------------------- the API
+
+function signedIn(u: User, t: string, mustChange: boolean): void {
+  const previous = user?.id;
+  // Same user again (e.g. after expiry): keep the outbox and the clientId.
+  const fresh = previous && previous !== u.id ? uuid() : '';
+  if (!previous || previous !== u.id) {
+    call('setActor', JSON.stringify(u), fresh);
+  }
+  user = u;
+  token = t;
+  call('setMeta', 'token', t);
+  call('setMeta', 'user', JSON.stringify(u));
+  call('setMeta', 'mustChangePassword', mustChange ? '1' : '0');
+  session = mustChange ? 'password_change' : 'active';
+  emit('status', status());
+  emit('changed', {});
+  kick();
+}
+
+const handlers: {[M in Method]: (...a: Parameters<Api[M]>) =>
+                     ReturnType<Api[M]> | Promise<ReturnType<Api[M]>>} = {
+  status,
+  labels: () => JSON.parse(core!.labels()),
+  async login(email, password, remember) {
+    const r = await api('/api/v1/auth/login', {email, password, remember});
+    const u = r.user as User;
+    signedIn(u, r.token as string, !!r.mustChangePassword);
+    return {mustChangePassword: !!r.mustChangePassword, user: u};
+  },
+  async logout() {
+    try {
+      await api('/api/v1/auth/logout', {});
+    } catch { /* offline: the token is forgotten locally anyway */ }
+    token = '';
+    call('setMeta', 'token', '');
+    session = user ? 'expired' : 'none';
+    emit('status', status());
+  },
+  async changePassword(oldPassword, newPassword) {
+    await api('/api/v1/auth/password', {oldPassword, newPassword});
+    call('setMeta', 'mustChangePassword', '0');
+    session = 'active';
+    emit('status', status());
+    kick();
+  },
+  async register(email, name, phone, password) {
+    const r = await api('/api/v1/auth/register', {email, name, phone, password});
+    return {user: r.user as User};
+  },
+  async resetRequest(email) {
+    await api('/api/v1/auth/reset', {email});
+  },
+  async resetConfirm(t, newPassword) {
+    await api('/api/v1/auth/reset/confirm', {token: t, newPassword});
+  },
+  listCases: (q) => call<{items: never}>('listCases', JSON.stringify(q)).items,
+  counts: () => call<{counts: never}>('countByState').counts,
+  getCase: (id) => call<{case: never}>('getCase', id).case,
+  comments: (id) => call<{comments: never}>('listComments', id).comments,
+  catalog: () => call<{items: never}>('catalog').items,
+  validateCaseForm: (args) =>
+      call<{errors: never}>('validateCaseForm', JSON.stringify(args)).errors,
+  mutate(name, args) {
+    const r = call<{mutationId: number}>(
+        'mutate', name, JSON.stringify(args), now());
+    emit('changed', {});
+    emit('status', status());
+    kick();
+    return {mutationId: r.mutationId};
+  },
+  drafts: () => call<{drafts: never}>('drafts').drafts,
+  saveDraft(key, kind, value) {
+    call('saveDraft', key, kind, JSON.stringify(value), now());
+  },
+  deleteDraft(key) {
+    call('deleteDraft', key);
+  },
+  rejections: () => call<{rejections: never}>('rejections').rejections,
+  dismissRejection(id) {
+    call('dismissRejection', id);
+    emit('status', status());
+    emit('changed', {});
+  },
+  syncNow() {
+    kick();
+  },
+};
+
+async function handle(req: RpcRequest): Promise<RpcResponse> {
+  try {
+    const f = handlers[req.method] as (...a: unknown[]) => unknown;
+    if (!f) throw new Fail('invalid_request', `unknown method ${req.method}`);
+    return {id: req.id, ok: true, result: await f(...req.args)};
+  } catch (e) {
+    const code = e instanceof Fail ? e.code : 'internal';
+    return {id: req.id, ok: false, error: {code, message: String(
+                (e as Error).message ?? e)}};
+  }
+}
+
+// ------------------------------------------------------- tabs and messages
+
+// Calls from this tab's UI: answered here when owning the database,
+// otherwise forwarded to the owner.
+const tabId = uuid();
+let remoteNext = 1;
+// Forwarded calls still unanswered: if the owner's tab closes first, this
+// worker takes over and answers them itself.
+const remoteWaiting = new Map<number, RpcRequest>();  // forwarded id → call
+
+self.onmessage = async (e: MessageEvent) => {
+  const req = e.data as RpcRequest;
+  if (owner || !ownerKnown) {
+    await ready;
+    if (owner) {
+      (self as unknown as Worker).postMessage(await handle(req));
+      return;
+    }
+  }
+  const fid = remoteNext++;
+  remoteWaiting.set(fid, req);
+  channel.postMessage({to: 'owner', from: tabId, req: {...req, id: fid}});
+};
+
+let ownerKnown = false;
+const handled = new Set<string>();
+let readyResolve: () => void = () => {};
+const ready = new Promise<void>((r) => (readyResolve = r));
+
+channel.onmessage = async (e: MessageEvent) => {
+  const m = e.data;
+  if (m.to === 'owner' && owner) {
+    // A call may arrive twice (re-sent on owner-ready): answer it once.
+    const key = `${m.from}:${m.req.id}`;
+    if (handled.has(key)) return;
+    handled.add(key);
+    const res = await handle(m.req as RpcRequest);
+    channel.postMessage({to: m.from, res});
+  } else if (m.to === tabId && !owner) {
+    const res = m.res as RpcResponse;
+    const uiReq = remoteWaiting.get(res.id);
+    if (uiReq === undefined) return;
+    remoteWaiting.delete(res.id);
+    const uiId = uiReq.id;
+    if (res.ok && res.result && typeof res.result === 'object' &&
+        'owner' in (res.result as object)) {
+      res.result = {...(res.result as AppStatus), owner: false,
+                    storage: 'remote'};
+    }
+    (self as unknown as Worker).postMessage({...res, id: uiId});
+  } else if (m.ownerReady && !owner) {
+    // Calls sent while no tab had finished opening the database.
+    for (const [fid, req] of remoteWaiting) {
+      channel.postMessage({to: 'owner', from: tabId, req: {...req, id: fid}});
+    }
+  } else if (m.event && !owner) {
+    const data = m.event === 'status' ?
+        {...(m.data as AppStatus), owner: false, storage: 'remote'} : m.data;
+    (self as unknown as Worker).postMessage({event: m.event, data});
+  }
+};
+
+self.addEventListener('online', () => {
+  online = true;
+  emit('status', status());
+  kick();
+});
+self.addEventListener('offline', () => setOnline(false));
+
+async function main(): Promise<void> {
+  core = await createCore();
+  const locks = (navigator as Navigator & {locks?: LockManager}).locks;
+  if (!locks) {
+    await becomeOwner();
+    ownerKnown = true;
+    readyResolve();
+    return;
+  }
+  // Try at once; if another tab owns it, forward meanwhile and queue for it.
+  await locks.request(LOCK, {ifAvailable: true}, async (lock) => {
+    if (!lock) return;
+    await becomeOwner();
+    ownerKnown = true;
+    readyResolve();
+    await new Promise(() => {});  // held until the tab closes
+  }).catch(() => {});
+  if (owner) return;
+  ownerKnown = true;
+  readyResolve();
+  void locks.request(LOCK, async () => {
+    await becomeOwner();  // the previous owner's tab closed: take over
+    const orphans = [...remoteWaiting.values()];
+    remoteWaiting.clear();
+    for (const req of orphans) {
+      (self as unknown as Worker).postMessage(await handle(req));
+    }
+    await new Promise(() => {});
+  });
+}
+
+void main();
