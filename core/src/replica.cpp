@@ -5,13 +5,11 @@
 #include <unordered_map>
 #include <utility>
 
+#include "casesync/case_rows.h"
 #include "replica_schema_internal.h"
 
 namespace casesync {
 namespace {
-
-using replica_schema::kCaseColumns;
-using replica_schema::kCommentColumns;
 
 // Meta keys. Keys set through SetMeta are prefixed so the embedding can never
 // overwrite the replica's own.
@@ -24,76 +22,6 @@ constexpr const char* kMetaLastSyncAt = "last_sync_at";
 constexpr const char* kMetaActor = "actor";
 constexpr const char* kMetaExtPrefix = "ext.";
 
-Status BindCase(Statement& s, const Case& c) {
-  s.Bind(1, c.id)
-      .Bind(2, c.number)
-      .Bind(3, c.account_id)
-      .Bind(4, c.contact_id)
-      .Bind(5, c.service_id)
-      .Bind(6, c.product_id)
-      .Bind(7, c.issue_type_id)
-      .Bind(8, c.contact_hours)
-      .Bind(9, c.contact_phone)
-      .Bind(10, c.subject)
-      .Bind(11, c.description)
-      .Bind(12, c.priority)
-      .Bind(13, CaseStateName(c.state))
-      .Bind(14, ChannelName(c.channel))
-      .Bind(15, c.parent_id)
-      .Bind(16, c.created_at)
-      .Bind(17, c.updated_at)
-      .Bind(18, c.resolution_code)
-      .Bind(19, c.resolution_notes);
-  return s.Run();
-}
-
-// Reads a row selected with kCaseColumns starting at column 0.
-Case ReadCase(const Statement& s) {
-  Case c;
-  c.id = s.ColumnText(0);
-  c.number = s.ColumnText(1);
-  c.account_id = s.ColumnText(2);
-  c.contact_id = s.ColumnText(3);
-  c.service_id = s.ColumnText(4);
-  c.product_id = s.ColumnText(5);
-  c.issue_type_id = s.ColumnText(6);
-  c.contact_hours = s.ColumnText(7);
-  c.contact_phone = s.ColumnText(8);
-  c.subject = s.ColumnText(9);
-  c.description = s.ColumnText(10);
-  c.priority = static_cast<int>(s.ColumnInt(11));
-  c.state = CaseStateFromName(s.ColumnTextView(12)).value_or(CaseState::kNew);
-  c.channel = ChannelFromName(s.ColumnTextView(13)).value_or(Channel::kWeb);
-  c.parent_id = s.ColumnText(14);
-  c.created_at = s.ColumnText(15);
-  c.updated_at = s.ColumnText(16);
-  c.resolution_code = s.ColumnText(17);
-  c.resolution_notes = s.ColumnText(18);
-  return c;
-}
-
-Status BindComment(Statement& s, const Comment& c) {
-  s.Bind(1, c.id)
-      .Bind(2, c.case_id)
-      .Bind(3, c.author_id)
-      .Bind(4, c.body)
-      .Bind(5, VisibilityName(c.visibility))
-      .Bind(6, c.created_at);
-  return s.Run();
-}
-
-Comment ReadComment(const Statement& s) {
-  Comment c;
-  c.id = s.ColumnText(0);
-  c.case_id = s.ColumnText(1);
-  c.author_id = s.ColumnText(2);
-  c.body = s.ColumnText(3);
-  c.visibility =
-      VisibilityFromName(s.ColumnTextView(4)).value_or(Visibility::kInternal);
-  c.created_at = s.ColumnText(5);
-  return c;
-}
-
 std::string InsertSql(const char* table, const char* columns, int n) {
   std::string sql = std::string("INSERT OR REPLACE INTO ") + table + "(" +
                     columns + ") VALUES(";
@@ -102,15 +30,18 @@ std::string InsertSql(const char* table, const char* columns, int n) {
 }
 
 const std::string& InsertCaseSql(bool overlay) {
-  static const std::string confirmed = InsertSql("cases", kCaseColumns, 19);
-  static const std::string opt = InsertSql("opt_cases", kCaseColumns, 19);
+  static const std::string confirmed =
+      InsertSql("cases", kCaseColumns, kCaseColumnCount);
+  static const std::string opt =
+      InsertSql("opt_cases", kCaseColumns, kCaseColumnCount);
   return overlay ? opt : confirmed;
 }
 
 const std::string& InsertCommentSql(bool overlay) {
   static const std::string confirmed =
-      InsertSql("comments", kCommentColumns, 6);
-  static const std::string opt = InsertSql("opt_comments", kCommentColumns, 6);
+      InsertSql("comments", kCommentColumns, kCommentColumnCount);
+  static const std::string opt =
+      InsertSql("opt_comments", kCommentColumns, kCommentColumnCount);
   return overlay ? opt : confirmed;
 }
 
@@ -208,13 +139,15 @@ class Replica::ViewStore : public MutationStore {
 
   Status PutCase(const Case& c) override {
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(InsertCaseSql(true)));
-    return BindCase(*s, c);
+    BindCase(*s, c);
+    return s->Run();
   }
 
   Status PutComment(const Comment& c) override {
     CASESYNC_ASSIGN_OR_RETURN(Statement * s,
                               db_.Prepare(InsertCommentSql(true)));
-    return BindComment(*s, c);
+    BindComment(*s, c);
+    return s->Run();
   }
 
   Result<std::string> NextCaseNumber() override { return std::string(); }
@@ -488,13 +421,15 @@ Status Replica::ApplyPatchOp(const PatchOp& op) {
         CASESYNC_ASSIGN_OR_RETURN(Case c, CaseFromJson(op.row));
         CASESYNC_ASSIGN_OR_RETURN(Statement * s,
                                   db_->Prepare(InsertCaseSql(false)));
-        return BindCase(*s, c);
+        BindCase(*s, c);
+        return s->Run();
       }
       if (op.table == kTableComments) {
         CASESYNC_ASSIGN_OR_RETURN(Comment c, CommentFromJson(op.row));
         CASESYNC_ASSIGN_OR_RETURN(Statement * s,
                                   db_->Prepare(InsertCommentSql(false)));
-        return BindComment(*s, c);
+        BindComment(*s, c);
+        return s->Run();
       }
       if (op.table == kTableCatalog) {
         CASESYNC_ASSIGN_OR_RETURN(CatalogItem item,

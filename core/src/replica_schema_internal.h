@@ -10,16 +10,6 @@
 
 namespace casesync::replica_schema {
 
-// Column list shared by cases and opt_cases, in CaseColumns order.
-inline constexpr const char* kCaseColumns =
-    "id, number, account_id, contact_id, service_id, product_id, "
-    "issue_type_id, contact_hours, contact_phone, subject, description, "
-    "priority, state, channel, parent_id, created_at, updated_at, "
-    "resolution_code, resolution_notes";
-
-inline constexpr const char* kCommentColumns =
-    "id, case_id, author_id, body, visibility, created_at";
-
 inline constexpr Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "casesync/case_rows.h"
 #include "casesync/catalog.h"
 #include "casesync/sqlite.h"
 #include "store.h"
@@ -192,43 +193,12 @@ CREATE INDEX cases_by_state ON cases(state, updated_at);
 )sql"},
 };
 
-constexpr const char* kCaseColumns =
-    "id, number, account_id, contact_id, service_id, product_id, "
-    "issue_type_id, contact_hours, contact_phone, subject, description, "
-    "priority, state, channel, parent_id, created_at, updated_at, "
-    "resolution_code, resolution_notes";
-constexpr const char* kCommentColumns =
-    "id, case_id, author_id, body, visibility, created_at";
 constexpr const char* kUserColumns =
     "id, account_id, email, name, phone, role, status, password_hash, "
     "must_change_password";
 constexpr const char* kSessionColumns =
     "s.id, s.token_hash, s.user_id, s.created_ms, s.expires_ms, s.remember, "
     "s.revoked";
-
-Case ReadCase(const Statement& s) {
-  Case c;
-  c.id = s.ColumnText(0);
-  c.number = s.ColumnText(1);
-  c.account_id = s.ColumnText(2);
-  c.contact_id = s.ColumnText(3);
-  c.service_id = s.ColumnText(4);
-  c.product_id = s.ColumnText(5);
-  c.issue_type_id = s.ColumnText(6);
-  c.contact_hours = s.ColumnText(7);
-  c.contact_phone = s.ColumnText(8);
-  c.subject = s.ColumnText(9);
-  c.description = s.ColumnText(10);
-  c.priority = static_cast<int>(s.ColumnInt(11));
-  c.state = CaseStateFromName(s.ColumnTextView(12)).value_or(CaseState::kNew);
-  c.channel = ChannelFromName(s.ColumnTextView(13)).value_or(Channel::kWeb);
-  c.parent_id = s.ColumnText(14);
-  c.created_at = s.ColumnText(15);
-  c.updated_at = s.ColumnText(16);
-  c.resolution_code = s.ColumnText(17);
-  c.resolution_notes = s.ColumnText(18);
-  return c;
-}
 
 // Columns of a case row straight into its wire JSON (no Case in between:
 // the pull's hot loop).
@@ -567,26 +537,8 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
             "description=?11, priority=?12, state=?13, channel=?14, "
             "parent_id=?15, created_at=?16, updated_at=?17, "
             "resolution_code=?18, resolution_notes=?19, seq=?20"));
-    s->Bind(1, c.id)
-        .Bind(2, c.number)
-        .Bind(3, c.account_id)
-        .Bind(4, c.contact_id)
-        .Bind(5, c.service_id)
-        .Bind(6, c.product_id)
-        .Bind(7, c.issue_type_id)
-        .Bind(8, c.contact_hours)
-        .Bind(9, c.contact_phone)
-        .Bind(10, c.subject)
-        .Bind(11, c.description)
-        .Bind(12, c.priority)
-        .Bind(13, CaseStateName(c.state))
-        .Bind(14, ChannelName(c.channel))
-        .Bind(15, c.parent_id)
-        .Bind(16, c.created_at)
-        .Bind(17, c.updated_at)
-        .Bind(18, c.resolution_code)
-        .Bind(19, c.resolution_notes)
-        .Bind(20, NextSeq());
+    BindCase(*s, c);  // ?1..?19
+    s->Bind(20, NextSeq());
     CASESYNC_RETURN_IF_ERROR(s->Run());
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     if (rescoped) {

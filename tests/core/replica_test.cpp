@@ -19,8 +19,9 @@ constexpr const char* kT1 = "2026-11-29T10:05:00.000Z";
 
 std::unique_ptr<Replica> OpenReplica(const TempDbPath& path,
                                      const char* client_id = "client-1") {
-  auto r = Replica::Open(path.path(), client_id,
-                         OpenOptions{.journal_mode = "DELETE"});
+  OpenOptions options;
+  options.journal_mode = "DELETE";  // as a browser client runs
+  auto r = Replica::Open(path.path(), client_id, options);
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   return std::move(r).value();
 }
