@@ -262,7 +262,9 @@ const sqlite3_io_methods kIoMethods = {2,
                                        ShmMap,
                                        ShmLock,
                                        ShmBarrier,
-                                       ShmUnmap};
+                                       ShmUnmap,
+                                       /*xFetch=*/nullptr,
+                                       /*xUnfetch=*/nullptr};
 
 sqlite3_vfs* DefaultVfs() {
   static sqlite3_vfs* def = sqlite3_vfs_find(nullptr);
