@@ -27,6 +27,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -49,15 +50,17 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Observes a task's outcome so that a failure never terminates the process.
+// Observes a task's outcome so that a failure never terminates the process,
+// then runs `done` (if any) once the task has finished either way.
 template <typename T>
-void Observe(pplx::task<T> task) {
-  task.then([](pplx::task<T> t) {
+void Observe(pplx::task<T> task, std::function<void()> done = nullptr) {
+  task.then([done = std::move(done)](pplx::task<T> t) {
     try {
       t.wait();
       t.get();
     } catch (...) {
     }
+    if (done) done();
   });
 }
 
@@ -326,8 +329,14 @@ CppRestResponder::~CppRestResponder() {
   }
 }
 
+// The request stays in flight until its reply task finishes (the response
+// is written out), not merely until the reply is queued: Stop() drains on
+// that count, and closing the listener earlier cut long-poll answers sent
+// during shutdown.
 void CppRestResponder::Reply(HttpResponse r) {
   if (replied_.exchange(true)) return;
+  CppRestListener* listener = listener_;
+  auto end = [listener] { listener->End(); };
   try {
     http_response response(static_cast<web::http::status_code>(r.status));
     if (r.status != 304) {
@@ -336,14 +345,15 @@ void CppRestResponder::Reply(HttpResponse r) {
     for (auto& [name, value] : r.headers) {
       response.headers().add(name, value);
     }
-    Observe(request_.reply(response));
+    Observe(request_.reply(response), end);
+    return;
   } catch (...) {
-    try {
-      Observe(request_.reply(web::http::status_codes::InternalError));
-    } catch (...) {
-    }
   }
-  listener_->End();
+  try {
+    Observe(request_.reply(web::http::status_codes::InternalError), end);
+  } catch (...) {
+    end();
+  }
 }
 
 }  // namespace
