@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "vfs_internal.h"
+
 namespace casesync::web {
 namespace {
 
@@ -132,19 +134,10 @@ int Close(sqlite3_file* f) {
 
 int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 offset) {
   auto* file = reinterpret_cast<OpfsFile*>(f);
-  int got = 0;
-  if (file->id >= 0) {
-    if (!FlushPending(file)) return SQLITE_IOERR_WRITE;
-    got = JsOpfsRead(file->id, buf, n, static_cast<double>(offset));
-    if (got < 0) return SQLITE_IOERR_READ;
-  } else {
-    auto& m = *file->mem;
-    if (offset < static_cast<sqlite3_int64>(m.size())) {
-      got = static_cast<int>(std::min<sqlite3_int64>(
-          n, static_cast<sqlite3_int64>(m.size()) - offset));
-      std::memcpy(buf, m.data() + offset, got);
-    }
-  }
+  if (file->id < 0) return vfs::ReadMemory(*file->mem, buf, n, offset);
+  if (!FlushPending(file)) return SQLITE_IOERR_WRITE;
+  int got = JsOpfsRead(file->id, buf, n, static_cast<double>(offset));
+  if (got < 0) return SQLITE_IOERR_READ;
   if (got < n) {
     std::memset(static_cast<char*>(buf) + got, 0, n - got);
     return SQLITE_IOERR_SHORT_READ;
@@ -167,9 +160,7 @@ int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 offset) {
     file->size = std::max(file->size, offset + n);
     return SQLITE_OK;
   }
-  auto& m = *file->mem;
-  if (m.size() < static_cast<size_t>(offset + n)) m.resize(offset + n);
-  std::memcpy(m.data() + offset, buf, n);
+  vfs::WriteMemory(*file->mem, buf, n, offset);
   return SQLITE_OK;
 }
 
@@ -203,14 +194,6 @@ int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   return SQLITE_OK;
 }
 
-int Lock(sqlite3_file*, int) { return SQLITE_OK; }
-int Unlock(sqlite3_file*, int) { return SQLITE_OK; }
-int CheckReservedLock(sqlite3_file*, int* out) {
-  *out = 0;
-  return SQLITE_OK;
-}
-int FileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
-int SectorSize(sqlite3_file*) { return 4096; }
 int DeviceCharacteristics(sqlite3_file*) {
   // Writing part of a sector never damages the rest of it (OPFS is a
   // regular file). Nothing stronger is claimed: no atomic or ordered writes.
@@ -253,11 +236,11 @@ const sqlite3_io_methods kIoMethods = {2,
                                        Truncate,
                                        Sync,
                                        FileSize,
-                                       Lock,
-                                       Unlock,
-                                       CheckReservedLock,
-                                       FileControl,
-                                       SectorSize,
+                                       vfs::Lock,
+                                       vfs::Unlock,
+                                       vfs::CheckReservedLock,
+                                       vfs::FileControl,
+                                       vfs::SectorSize,
                                        DeviceCharacteristics,
                                        ShmMap,
                                        ShmLock,
@@ -265,11 +248,6 @@ const sqlite3_io_methods kIoMethods = {2,
                                        ShmUnmap,
                                        /*xFetch=*/nullptr,
                                        /*xUnfetch=*/nullptr};
-
-sqlite3_vfs* DefaultVfs() {
-  static sqlite3_vfs* def = sqlite3_vfs_find(nullptr);
-  return def;
-}
 
 int Open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags,
          int* out_flags) {
@@ -317,44 +295,13 @@ int Access(sqlite3_vfs*, const char* name, int flags, int* out) {
   return SQLITE_OK;
 }
 
-int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
-  sqlite3_snprintf(n, out, "%s", name);
-  return SQLITE_OK;
-}
-
-int Randomness(sqlite3_vfs*, int n, char* out) {
-  return DefaultVfs()->xRandomness(DefaultVfs(), n, out);
-}
-int Sleep(sqlite3_vfs*, int us) {
-  return DefaultVfs()->xSleep(DefaultVfs(), us);
-}
-int CurrentTime(sqlite3_vfs*, double* t) {
-  return DefaultVfs()->xCurrentTime(DefaultVfs(), t);
-}
-int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* t) {
-  return DefaultVfs()->xCurrentTimeInt64(DefaultVfs(), t);
-}
-int GetLastError(sqlite3_vfs*, int, char*) { return 0; }
-
 }  // namespace
 
 int RegisterOpfsVfs() {
   static int rc = [] {
-    static sqlite3_vfs vfs = {};
-    vfs.iVersion = 2;
-    vfs.szOsFile = sizeof(OpfsFile);
-    vfs.mxPathname = 512;
-    vfs.zName = kOpfsVfsName;
-    vfs.xOpen = Open;
-    vfs.xDelete = Delete;
-    vfs.xAccess = Access;
-    vfs.xFullPathname = FullPathname;
-    vfs.xRandomness = Randomness;
-    vfs.xSleep = Sleep;
-    vfs.xCurrentTime = CurrentTime;
-    vfs.xGetLastError = GetLastError;
-    vfs.xCurrentTimeInt64 = CurrentTimeInt64;
-    return sqlite3_vfs_register(&vfs, 0);
+    static sqlite3_vfs opfs = {};
+    vfs::FillVfs(opfs, kOpfsVfsName, sizeof(OpfsFile), Open, Delete, Access);
+    return sqlite3_vfs_register(&opfs, 0);
   }();
   return rc;
 }
