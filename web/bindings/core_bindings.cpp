@@ -22,6 +22,7 @@
 #include "casesync/status.h"
 #include "casesync/sync_engine.h"
 #include "casesync/validation.h"
+#include "idb_vfs.h"
 #include "opfs_vfs.h"
 
 namespace casesync::web {
@@ -89,10 +90,11 @@ class ReplicaHandle {
  public:
   ReplicaHandle() = default;
 
-  // opts: {path, clientId, storage: "opfs"|"memory", journalMode? ("WAL"),
-  // synchronous? ("FULL"), backoffBaseMs?, backoffMaxMs?}. With "opfs" the
-  // worker must have opened the handles of `path`, `path-journal` and
-  // `path-wal` first.
+  // opts: {path, clientId, storage: "opfs"|"idb"|"memory", journalMode?
+  // ("WAL"), synchronous? ("FULL"), backoffBaseMs?, backoffMaxMs?}. With
+  // "opfs" the worker must have opened the handles of `path`, `path-journal`
+  // and `path-wal` first; with "idb" it must have loaded the blocks of `path`
+  // (idb_vfs.h) and it makes each commit durable with idbTakeDirty().
   std::string open(const std::string& opts_json) {
     auto opts = Arg(opts_json, "options");
     if (!opts.ok()) return Fail(opts.status());
@@ -105,6 +107,14 @@ class ReplicaHandle {
       }
       o.vfs = kOpfsVfsName;
       o.journal_mode = "";  // the migrations run with the default journal
+    } else if (storage == "idb") {
+      if (RegisterIdbVfs() != 0) {
+        return Fail(Status(ErrorCode::kStorage, "cannot register the VFS"));
+      }
+      o.vfs = kIdbVfsName;
+      // The durable copy is replaced atomically per flush: a journal only
+      // has to undo a transaction in this process (idb_vfs.cpp).
+      o.journal_mode = "MEMORY";
     } else {
       path = ":memory:";
       o.journal_mode = "MEMORY";
@@ -116,11 +126,12 @@ class ReplicaHandle {
     auto r = Replica::Open(path, StringOr(*opts, "clientId", ""), o);
     if (!r.ok()) return Fail(r.status());
     replica_ = std::move(r).value();
-    if (storage == "opfs") {
+    if (storage == "opfs" || storage == "idb") {
       // One owner (Web Lock): exclusive locking keeps the page cache across
-      // transactions and allows WAL without shared memory. A commit is then
-      // one WAL append + one flush (docs/web.md).
-      std::string mode = StringOr(*opts, "journalMode", "WAL");
+      // transactions and allows WAL without shared memory. On OPFS a commit
+      // is then one WAL append + one flush (docs/web.md).
+      std::string mode =
+          StringOr(*opts, "journalMode", storage == "opfs" ? "WAL" : "MEMORY");
       Status s = replica_->db().Exec("PRAGMA locking_mode=EXCLUSIVE");
       if (s.ok()) s = replica_->db().Exec("PRAGMA journal_mode=" + mode);
       if (!s.ok()) {
@@ -518,4 +529,7 @@ EMSCRIPTEN_BINDINGS(casesync) {
       .function("syncOnTransportError", &ReplicaHandle::syncOnTransportError)
       .function("syncStatus", &ReplicaHandle::syncStatus);
   emscripten::function("labels", &casesync::web::Labels);
+  // The IndexedDB backend's flush protocol (idb_vfs.h).
+  emscripten::function("idbTakeDirty", &casesync::web::IdbTakeDirty);
+  emscripten::function("idbFlushDone", &casesync::web::IdbFlushDone);
 }

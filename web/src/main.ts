@@ -7,7 +7,13 @@ import {setLang, getLang} from './ui/i18n';
 declare const WORKER_URL: string;
 
 setLang(getLang());
-const worker = new Worker(WORKER_URL, {type: 'module'});
+// `?storage=idb` (kept in localStorage; `?storage=auto` forgets it) makes the
+// worker use IndexedDB even where OPFS works: for tests and support.
+const asked = new URLSearchParams(location.search).get('storage');
+if (asked === 'idb') localStorage.setItem('casesync.storage', 'idb');
+if (asked === 'auto') localStorage.removeItem('casesync.storage');
+const storage = localStorage.getItem('casesync.storage') ?? 'auto';
+const worker = new Worker(WORKER_URL, {type: 'module', name: `casesync:${storage}`});
 startApp(new WorkerClient(worker));
 
 if ('serviceWorker' in navigator) {

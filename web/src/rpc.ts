@@ -108,7 +108,7 @@ export interface CaseQuery {
 
 // What the status bar shows.
 export interface AppStatus {
-  storage: 'opfs' | 'memory' | 'remote';  // remote: through another tab
+  storage: 'opfs' | 'idb' | 'memory' | 'remote';  // remote: another tab's
   owner: boolean;
   online: boolean;
   session: 'none' | 'active' | 'expired' | 'password_change';

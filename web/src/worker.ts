@@ -20,6 +20,8 @@ import type {
   User,
 } from './rpc';
 
+import {IdbBlockStore, IdbFlusher} from './idb_store';
+
 // core.js is emitted by emscripten next to this file in dist/.
 // @ts-ignore: no type declarations for the generated module
 import createCore from './core.js';
@@ -32,8 +34,12 @@ const DB_PATH = 'casesync.db';
 const LOCK = 'casesync-db';
 const channel = new BroadcastChannel('casesync-rpc');
 
-let core: {ReplicaHandle: new () => ReplicaHandle; labels(): string} | null =
-    null;
+let core: {
+  ReplicaHandle: new () => ReplicaHandle;
+  labels(): string;
+  idbTakeDirty(): number;
+  idbFlushDone(ok: boolean): void;
+} | null = null;
 let replica: ReplicaHandle | null = null;
 let owner = false;
 let storage: AppStatus['storage'] = 'remote';
@@ -88,10 +94,37 @@ async function openOpfs(): Promise<boolean> {
   }
 }
 
+// The IndexedDB backend (web/src/idb_store.ts): blocks loaded before open,
+// each commit flushed before its call is answered.
+let flusher: IdbFlusher | null = null;
+
+async function openIdb(): Promise<boolean> {
+  try {
+    const store = await IdbBlockStore.open(DB_PATH);
+    (globalThis as Record<string, unknown>).casesyncIdb = await store.load();
+    flusher = new IdbFlusher(core!, store);
+    return true;
+  } catch (e) {
+    console.warn('IndexedDB unavailable', e);
+    return false;
+  }
+}
+
+// Resolves once every commit so far is durable (at once but for IndexedDB,
+// where commits are durable only after the worker's flush).
+function durable(): Promise<void> {
+  return storage === 'idb' && flusher ? flusher.durable() : Promise.resolve();
+}
+
+// The page may ask for a backend (main.ts passes it as the worker's name,
+// "casesync:idb"): tests force IndexedDB where OPFS works.
+const preferred = self.name.startsWith('casesync:') ? self.name.slice(9) : '';
+
 async function becomeOwner(): Promise<void> {
   core = core ?? await createCore();
-  const useOpfs = await openOpfs();
-  storage = useOpfs ? 'opfs' : 'memory';
+  if (preferred !== 'idb' && await openOpfs()) storage = 'opfs';
+  else if (await openIdb()) storage = 'idb';
+  else storage = 'memory';
   try {
     persisted = (await navigator.storage.persist?.()) ?? false;
   } catch {
@@ -99,6 +132,8 @@ async function becomeOwner(): Promise<void> {
   }
   replica = new core!.ReplicaHandle();
   call('open', JSON.stringify({path: DB_PATH, clientId: uuid(), storage}));
+  delete (globalThis as Record<string, unknown>).casesyncIdb;  // now in wasm
+  await durable();  // the migrations of a new database
   owner = true;
   channel.postMessage({ownerReady: true});
   const meta = (k: string) => call<{value: string | null}>('getMeta', k).value;
@@ -230,6 +265,15 @@ async function loop(): Promise<void> {
           call('syncStart');
           continue;
         }
+      }
+      // Nothing leaves before it is stored: a mutation the server saw but
+      // this device lost would have its id reused by the next one.
+      try {
+        await durable();
+      } catch (e) {
+        console.error('IndexedDB flush', e);
+        call('syncOnTransportError', `local storage: ${String(e)}`);
+        continue;  // the engine backs off; the blocks are retried
       }
       const ctrl = new AbortController();
       if (isPoke) pokeAbort = ctrl;
@@ -368,7 +412,13 @@ async function handle(req: RpcRequest): Promise<RpcResponse> {
   try {
     const f = handlers[req.method] as (...a: unknown[]) => unknown;
     if (!f) throw new Fail('invalid_request', `unknown method ${req.method}`);
-    return {id: req.id, ok: true, result: await f(...req.args)};
+    const result = await f(...req.args);
+    // Answered only once what the call changed is stored.
+    await durable().catch((e) => {
+      throw new Fail('storage', `No se pudo guardar en este dispositivo (${
+          String((e as Error)?.message ?? e)}); se reintentará.`);
+    });
+    return {id: req.id, ok: true, result};
   } catch (e) {
     const code = e instanceof Fail ? e.code : 'internal';
     return {id: req.id, ok: false, error: {code, message: String(
