@@ -3,8 +3,12 @@
 //   - a new version waits (no automatic skipWaiting while a page uses the
 //     old one): the page offers "Actualizar", which posts 'skipWaiting';
 //   - activate: deletes the caches of older builds, claims the pages;
-//   - /api/*: network only (the data lives in the worker's database; the
-//     API answers no-store); offline it answers 503 unavailable as JSON;
+//   - /api/*, /healthz, /metrics: not handled at all (the browser goes to
+//     the network; offline the worker's fetch() fails and it says so). Even
+//     a pass-through respondWith() would keep a fetch event open for the
+//     whole poke long-poll (25 s, one after another), and Chromium activates
+//     a waiting version only when the active one has no event in flight: the
+//     update offered to the user would never apply;
 //   - everything else: cache first, then network; navigations get the
 //     cached index.html (client-side routes).
 declare const BUILD_HASH: string;
@@ -42,9 +46,6 @@ sw.addEventListener('fetch', (e) => {
   if (req.method !== 'GET' || url.origin !== location.origin) return;
   if (url.pathname.startsWith('/api/') || url.pathname === '/healthz' ||
       url.pathname === '/metrics') {
-    e.respondWith(fetch(req).catch(() => new Response(
-        JSON.stringify({error: {code: 'unavailable', message: 'offline'}}),
-        {status: 503, headers: {'Content-Type': 'application/json'}})));
     return;
   }
   e.respondWith((async () => {
