@@ -8,15 +8,19 @@
 // is missing. Screenshots (360 px) go to build/web-artifacts/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 
 import {
+  admin,
   apiLogin,
   CHROMIUM,
   chromiumAvailable,
   DEMO,
   launch,
+  launchProfile,
+  outboxMail,
   repo,
   serverCases,
   startServer,
@@ -59,12 +63,17 @@ async function newPage(ctx, {width = 1024} = {}) {
   return p;
 }
 
-async function signIn(p, who) {
-  await p.goto(srv.url);
-  await need(p, '#email');
+// Fills and sends the sign-in form on screen.
+async function submitLogin(p, who) {
   await p.fill('#email', who.email);
   await p.fill('#password', who.password);
   await p.click('#login button[type=submit]');
+}
+
+async function signIn(p, who, base = srv.url) {
+  await p.goto(base);
+  await need(p, '#email');
+  await submitLogin(p, who);
   await need(p, 'nav');  // signed in
 }
 
@@ -81,7 +90,7 @@ async function pickFirst(p, sel) {
   await p.selectOption(sel, v);
 }
 
-async function fileCase(p, subject, description) {
+async function fillCase(p, subject, description) {
   await p.goto(`${srv.url}/#/solicitar`);
   await need(p, '#request');
   await pickFirst(p, '#f-serviceId');
@@ -91,6 +100,12 @@ async function fileCase(p, subject, description) {
   await p.fill('#f-contactPhone', '+57 310 555 0101');
   await p.fill('#f-subject', subject);
   await p.fill('#f-description', description);
+}
+
+// Files a case through the form; returns its id once the page shows it
+// (the worker answers only after the commit is stored).
+async function fileCase(p, subject, description) {
+  await fillCase(p, subject, description);
   await p.click('#request button[type=submit]');
   await need(p, '#case-number');
   return decodeURIComponent(new URL(p.url()).hash.replace('#/caso/', ''));
@@ -139,6 +154,7 @@ test('offline story: a case filed offline survives a reload and syncs once',
   await signIn(p, DEMO.laura);
   await swReady(p);
   await waitText(p, '#net', /en línea/);
+  await need(p, '#storage[data-storage="opfs"]');  // OPFS where it works
 
   await ctx.setOffline(true);
   const subject = `Sin señal en el bus ${Date.now()}`;
@@ -325,4 +341,299 @@ test('360 px, labels, draft autosave across a reload, inline validation',
   await need(p, '[aria-invalid="true"]');
   await p.screenshot({path: path.join(artifacts, 'form-360.png'), fullPage: true});
   await ctx.close();
+});
+
+// ------------------------------------------------- the IndexedDB backend
+
+// Where the page's worker keeps the database: IndexedDB databases and OPFS
+// files of the origin.
+async function storedIn(p) {
+  return p.evaluate(async () => {
+    const dbs = (await indexedDB.databases()).map((d) => d.name);
+    const files = [];
+    const root = await navigator.storage.getDirectory();
+    for await (const k of root.keys()) files.push(k);
+    return {dbs, files};
+  });
+}
+
+// Signs in with the IndexedDB backend forced (`?storage=idb`, kept in
+// localStorage for every later load of the context).
+async function signInIdb(p, who) {
+  await p.goto(`${srv.url}/?storage=idb`);
+  await need(p, '#email');
+  await signIn(p, who);
+  await need(p, '#storage[data-storage="idb"]');
+}
+
+async function serverCasesWithSubject(subject) {
+  const agent = await apiLogin(srv.url, DEMO.sofia);
+  return (await serverCases(srv.url, agent)).filter((c) => c.subject === subject);
+}
+
+test('IndexedDB backend: a case filed offline survives a reload and syncs once',
+     async () => {
+  const ctx = await browser.newContext();
+  const p = await newPage(ctx);
+  await signInIdb(p, DEMO.laura);
+  await swReady(p);
+  await waitText(p, '#storage', /IndexedDB/);
+  const where = await storedIn(p);
+  assert.ok(where.dbs.includes('casesync-casesync.db'), JSON.stringify(where));
+  assert.ok(!where.files.includes('casesync.db'), 'nothing on OPFS');
+
+  await ctx.setOffline(true);
+  const subject = `IDB sin conexión ${Date.now()}`;
+  const id = await fileCase(p, subject, 'Guardado en IndexedDB sin conexión.');
+  assert.match(await text(p, '#case-number'), /Pendiente/);
+
+  await p.reload();
+  await need(p, '#storage[data-storage="idb"]');
+  await p.goto(`${srv.url}/#/casos`);
+  await need(p, `tr[data-id="${id}"]`);
+  assert.match(await text(p, `tr[data-id="${id}"] td`), /Pendiente/);
+  assert.match(await text(p, '#pending'), /^[1-9]/);
+
+  await ctx.setOffline(false);
+  await waitText(p, `tr[data-id="${id}"] td`, /CS\d{7}/);
+  const same = await serverCasesWithSubject(subject);
+  assert.equal(same.length, 1, 'exactly one case on the server');
+  assert.equal(same[0].id, id);
+
+  // The acknowledgement is stored too: after a reload nothing is pending.
+  await p.reload();
+  await need(p, `tr[data-id="${id}"]`);
+  assert.match(await text(p, `tr[data-id="${id}"] td`), /CS\d{7}/);
+  assert.match(await text(p, '#pending'), /^0/);
+  await ctx.close();
+});
+
+test('IndexedDB backend: a reload right after Enviar leaves a usable database ' +
+     'and the text kept', async () => {
+  const ctx = await browser.newContext();
+  const p = await newPage(ctx);
+  await signInIdb(p, DEMO.laura);
+  await need(p, 'table.cases, main p');
+  await ctx.setOffline(true);
+  const subject = `IDB recarga inmediata ${Date.now()}`;
+  await fillCase(p, subject, 'Enviado y recargado de inmediato.');
+  await waitText(p, '#draft-state', /Borrador guardado/);
+  // Enviar, and reload without waiting: the flush may be cut at any point.
+  await p.click('#request button[type=submit]', {noWaitAfter: true});
+  await p.reload();
+  await need(p, '#storage[data-storage="idb"]');
+  await p.goto(`${srv.url}/#/casos`);
+  await need(p, 'table.cases, main p');
+  const listed = await p.$$eval('table.cases tbody tr', (rows, sub) =>
+      rows.filter((r) => r.textContent.includes(sub)).length, subject);
+  assert.ok(listed <= 1, `the case is listed ${listed} times`);
+  if (listed === 0) {
+    // The commit did not reach IndexedDB: the stored draft still holds it.
+    await p.goto(`${srv.url}/#/solicitar`);
+    await p.waitForFunction(
+        (sub) => document.querySelector('#f-subject')?.value === sub,
+        subject, {timeout: T});
+  }
+  // The database still takes work and syncs it.
+  const id = await fileCase(p, `${subject} (2)`, 'Después de la recarga.');
+  await ctx.setOffline(false);
+  await p.goto(`${srv.url}/#/casos`);
+  await waitText(p, `tr[data-id="${id}"] td`, /CS\d{7}/);
+  await ctx.close();
+});
+
+test('IndexedDB backend: a case shown as saved survives killing the browser',
+     async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'casesync-profile-'));
+  let b = await launchProfile(profile);
+  try {
+    let p = await newPage(b.context);
+    await signInIdb(p, DEMO.andres);
+    await swReady(p);
+    await b.context.setOffline(true);
+    const subject = `IDB navegador terminado ${Date.now()}`;
+    const id = await fileCase(p, subject, 'El navegador se cierra a la fuerza.');
+    assert.match(await text(p, '#case-number'), /Pendiente/);
+    await b.kill();  // SIGKILL: no unload, no shutdown of the browser
+
+    b = await launchProfile(profile);
+    await b.context.setOffline(true);
+    p = await newPage(b.context);
+    // localStorage (where the page keeps the forced backend) is written to
+    // disk lazily and a SIGKILL can lose it: ask for IndexedDB again.
+    await p.goto(`${srv.url}/?storage=idb#/casos`);
+    await need(p, '#storage[data-storage="idb"]');
+    await need(p, `tr[data-id="${id}"]`);
+    assert.match(await text(p, `tr[data-id="${id}"] td`), /Pendiente/);
+    assert.equal((await serverCasesWithSubject(subject)).length, 0);
+
+    await b.context.setOffline(false);
+    await p.evaluate(() => dispatchEvent(new Event('online')));
+    await waitText(p, `tr[data-id="${id}"] td`, /CS\d{7}/);
+    const same = await serverCasesWithSubject(subject);
+    assert.equal(same.length, 1, 'exactly one case on the server');
+    assert.equal(same[0].id, id);
+  } finally {
+    await b.kill();
+    fs.rmSync(profile, {recursive: true, force: true});
+  }
+});
+
+// ------------------------------------------- registration, reset, update
+
+async function me(who) {
+  const token = await apiLogin(srv.url, who);
+  const r = await fetch(`${srv.url}/api/v1/auth/me`,
+                        {headers: {Authorization: `Bearer ${token}`}});
+  return (await r.json()).user;
+}
+
+async function loginStatus(who) {
+  const r = await fetch(`${srv.url}/api/v1/auth/login`, {
+    method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({email: who.email, password: who.password}),
+  });
+  return {status: r.status, body: await r.json()};
+}
+
+async function register(p, who) {
+  await p.goto(`${srv.url}/#/registrar`);
+  await need(p, '#register');
+  await p.fill('#r-email', who.email);
+  await p.fill('#r-name', 'Usuario de Prueba');
+  await p.fill('#r-phone', '+57 310 555 0177');
+  await p.fill('#r-password', who.password);
+  await p.click('#register button[type=submit]');
+}
+
+test('Registrar: a trusted e-mail domain joins its account, another waits',
+     async () => {
+  const stamp = Date.now();
+  const ctx = await browser.newContext();
+  const p = await newPage(ctx);
+  const trusted = {email: `nuevo.${stamp}@caliconfort.com.co`,
+                   password: 'Registro-Seguro-2026'};
+  await register(p, trusted);
+  await waitText(p, '#notice', /Ya puede iniciar sesión/);
+  await need(p, '#login');
+  await submitLogin(p, trusted);
+  await need(p, 'nav');
+  const u = await me(trusted);
+  assert.equal(u.accountId, 'acc-caliconfort', 'joined the trusted account');
+  assert.equal(u.status, 'active');
+  await ctx.close();
+
+  const ctx2 = await browser.newContext();
+  const q = await newPage(ctx2);
+  const other = {email: `otra.${stamp}@empresa-nueva.co`,
+                 password: 'Registro-Seguro-2026'};
+  await register(q, other);
+  await waitText(q, '#notice', /revisará su cuenta/);
+  await submitLogin(q, other);
+  await waitText(q, 'main .error', /revisión de la mesa de ayuda/);
+  assert.equal(await q.$('nav'), null, 'not signed in');
+  const r = await loginStatus(other);
+  assert.equal(r.body.error?.code, 'account_pending', JSON.stringify(r.body));
+  await ctx2.close();
+});
+
+test('Restablecer contraseña: the code from the mail sets a new password',
+     async () => {
+  const who = {...DEMO.paula};
+  const ctx = await browser.newContext();
+  const p = await newPage(ctx);
+  await p.goto(`${srv.url}/#/restablecer`);
+  await need(p, '#reset-request');
+  await p.fill('#reset-email', who.email);
+  await p.click('#reset-request button[type=submit]');
+  await waitText(p, '#notice', /enviamos un código/);
+  // No SMTP configured: the server writes the mail to DATA/outbox.
+  const mail = await outboxMail(srv, who.email, /restablecer su contraseña/i);
+  const code = /^([A-Za-z0-9_-]{20,})\s*$/m.exec(mail)?.[1];
+  assert.ok(code, `no code in:\n${mail}`);
+
+  const fresh = 'Paula-Nueva-Clave-2026';
+  await p.fill('#reset-token', code);
+  await p.fill('#reset-new', fresh);
+  await p.click('#reset-confirm button[type=submit]');
+  await waitText(p, '#notice', /Contraseña cambiada/);
+  await need(p, '#login');
+  await submitLogin(p, {...who, password: fresh});
+  await need(p, 'nav');
+  assert.equal((await loginStatus(who)).status, 401, 'the old password is refused');
+  assert.equal((await loginStatus({...who, password: fresh})).status, 200);
+  await ctx.close();
+});
+
+test('temporary password: the first sign-in forces a change', async () => {
+  const who = {email: `temporal.${Date.now()}@andinas.co`,
+               password: 'Temporal-Clave-2026'};
+  await admin(srv, ['add-user', '--account', 'INVERSIONES ANDINAS LTDA',
+                    '--email', who.email, '--name', 'Usuario Temporal',
+                    '--role', 'customer', '--password', who.password,
+                    '--temporary']);
+  const ctx = await browser.newContext();
+  const p = await newPage(ctx);
+  await signIn(p, who);
+  await need(p, '#change-password');
+  assert.match(await text(p, 'main'), /Debe cambiar su contraseña temporal/);
+  await p.goto(`${srv.url}/#/casos`);  // no way around it
+  await need(p, '#change-password');
+  const fresh = 'Definitiva-Clave-2026';
+  await p.fill('#cp-old', who.password);
+  await p.fill('#cp-new', fresh);
+  await p.click('#change-password button[type=submit]');
+  await need(p, 'table.cases, main h1');
+  await p.waitForFunction(() => !document.querySelector('#change-password'),
+                          null, {timeout: T});
+  const r = await loginStatus({...who, password: fresh});
+  assert.equal(r.status, 200);
+  assert.equal(r.body.mustChangePassword, false);
+  await ctx.close();
+});
+
+test('service worker update: offered, applied, and the typed text kept',
+     async () => {
+  // A build of its own, changed while the page runs.
+  const web = fs.mkdtempSync(path.join(os.tmpdir(), 'casesync-dist-'));
+  fs.cpSync(dist, web, {recursive: true});
+  const s2 = await startServer({web});
+  const ctx = await browser.newContext();
+  try {
+    const p = await newPage(ctx);
+    await signIn(p, DEMO.laura, s2.url);
+    await swReady(p);
+    await p.goto(`${s2.url}/#/solicitar`);
+    await need(p, '#request');
+
+    const {hash} = JSON.parse(fs.readFileSync(path.join(web, 'build.json'), 'utf8'));
+    const sw = fs.readFileSync(path.join(web, 'sw.js'), 'utf8');
+    assert.ok(sw.includes(hash));
+    fs.writeFileSync(path.join(web, 'sw.js'), sw.replaceAll(hash, 'e2e-update'));
+    const index = fs.readFileSync(path.join(web, 'index.html'), 'utf8');
+    fs.writeFileSync(path.join(web, 'index.html'),
+                     index.replace('<html', '<html data-build="e2e-update"'));
+    await p.evaluate(async () =>
+        (await navigator.serviceWorker.getRegistration()).update());
+    await need(p, '#update button');
+    assert.match(await text(p, '#update'), /Hay una nueva versión/);
+
+    // Typed just before accepting: stored before the reload.
+    const typed = `Texto escrito antes de actualizar ${Date.now()}`;
+    await p.fill('#f-subject', typed);
+    const reloaded = p.waitForNavigation({timeout: T});
+    await p.click('#update button');
+    await reloaded;
+    await p.waitForFunction(() => document.documentElement.dataset.build === 'e2e-update',
+                            null, {timeout: T});
+    await need(p, '#request');
+    await p.waitForFunction(
+        (t) => document.querySelector('#f-subject')?.value === t, typed, {timeout: T});
+    const keys = await p.evaluate(() => caches.keys());
+    assert.deepEqual(keys, ['casesync-e2e-update'], 'old caches deleted');
+  } finally {
+    await ctx.close();
+    await s2.stop();
+    fs.rmSync(web, {recursive: true, force: true});
+  }
 });

@@ -22,6 +22,8 @@ export const CHROMIUM_ARGS = [
 export const DEMO = {
   laura: {email: 'laura.gomez@caliconfort.com.co', password: 'Calidemo-2026'},
   carlos: {email: 'carlos.ramirez@caliconfort.com.co', password: 'Caliadmin-2026'},
+  andres: {email: 'andres.mejia@andinas.co', password: 'Andidemo-2026'},
+  paula: {email: 'paula.rojas@andinas.co', password: 'Andiadmin-2026'},
   sofia: {email: 'sofia.agente@mesadeayuda.co', password: 'Agentedemo-2026'},
 };
 
@@ -70,11 +72,47 @@ export async function startServer({server, web, env = {}} = {}) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    url, port, dataDir, log: () => log,
+    url, port, dataDir, server, log: () => log,
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.on('exit', r)));
       fs.rmSync(dataDir, {recursive: true, force: true});
+    },
+  };
+}
+
+// A Chromium this process owns, on a persistent profile, reached over CDP:
+// unlike launch(), it can be killed (SIGKILL, no shutdown) and started
+// again on the same profile, as a crash or a power cut would leave it.
+// Returns {browser, context, kill()}.
+export async function launchProfile(profileDir) {
+  const {chromium} = require('playwright-core');
+  const proc = spawn(CHROMIUM, [...CHROMIUM_ARGS, '--headless',
+                                `--user-data-dir=${profileDir}`,
+                                '--remote-debugging-port=0', 'about:blank'],
+                     {detached: true, stdio: ['ignore', 'ignore', 'pipe']});
+  const ws = await new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`chromium: ${err}`)), 30000);
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', () => reject(new Error(`chromium exited: ${err}`)));
+  });
+  const browser = await chromium.connectOverCDP(ws);
+  const exited = new Promise((r) => proc.on('exit', r));
+  return {
+    browser, context: browser.contexts()[0],
+    async kill() {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');  // its own process group
+      } catch { /* already gone */ }
+      await exited;
     },
   };
 }
@@ -114,4 +152,54 @@ export async function serverCases(base, token) {
     if (!j.more) break;
   }
   return [...cases.values()];
+}
+
+// `casesync-server admin --data DIR ARGS…` on the running server's data.
+export async function admin(srv, args) {
+  const proc = spawn(srv.server, ['admin', '--data', srv.dataDir, ...args],
+                     {stdio: ['ignore', 'pipe', 'pipe']});
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const code = await new Promise((r) => proc.on('exit', r));
+  if (code !== 0) throw new Error(`admin ${args.join(' ')}: ${code} ${out}`);
+  return out;
+}
+
+// The text of an .eml file: headers, and each text part decoded from
+// base64 or quoted-printable in its charset (UTF-8 or ISO-8859-1).
+function emlText(raw) {
+  let text = raw;
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(raw)?.[1];
+  for (const part of boundary ? raw.split(`--${boundary}`) : [raw]) {
+    const split = part.search(/\r?\n\r?\n/);
+    if (split < 0) continue;
+    const head = part.slice(0, split);
+    const body = part.slice(split).trim();
+    const enc = /content-transfer-encoding:\s*(\S+)/i.exec(head)?.[1]?.toLowerCase();
+    let bytes = null;
+    if (enc === 'base64') {
+      bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    } else if (enc === 'quoted-printable') {
+      bytes = Buffer.from(body.replace(/=\r?\n/g, '').replace(
+          /=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    }
+    const latin1 = /charset="?(iso-8859-1|latin1)/i.test(head);
+    if (bytes) text += '\n' + bytes.toString(latin1 ? 'latin1' : 'utf8');
+  }
+  return text;
+}
+
+// Waits for the server (no SMTP configured) to write a mail to `to` into
+// DATA/outbox whose text matches `re`; returns the decoded text.
+export async function outboxMail(srv, to, re, timeoutMs = 30000) {
+  const dir = path.join(srv.dataDir, 'outbox');
+  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs;) {
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const text = emlText(fs.readFileSync(path.join(dir, f), 'utf8'));
+      if (text.toLowerCase().includes(to.toLowerCase()) && re.test(text)) return text;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail to ${to} matching ${re} in ${dir}`);
 }

@@ -25,7 +25,8 @@ interface State {
   status: AppStatus | null;
   labels: Labels | null;
   catalog: CatalogItem[];
-  message: string;  // one-off notice (aria-live)
+  message: string;  // one-off notice (aria-live) for the route below
+  messageRoute: string;
   error: string;
   // list
   query: CaseQuery;
@@ -48,6 +49,7 @@ const s: State = {
   labels: null,
   catalog: [],
   message: '',
+  messageRoute: '',
   error: '',
   query: {state: '', search: '', order: 'updatedDesc', offset: 0},
   rows: [],
@@ -78,6 +80,13 @@ function priorityLabel(p: number): string {
 function catalogName(id: string): string {
   return s.catalog.find((c) => c.id === id)?.name ?? '';
 }
+// A notice for the screen at `forRoute` (e.g. the sign-in form after
+// registering); other screens do not show it.
+function notice(text: string, forRoute: string): void {
+  s.message = text;
+  s.messageRoute = forRoute;
+}
+
 function errMsg(e: unknown): string {
   return (e as Error).message ?? String(e);
 }
@@ -159,13 +168,15 @@ function page(): TemplateResult {
         ${getLang() === 'es' ? 'English' : 'Español'}</button>
     </header>
     ${statusBar()}
-    ${s.update ? html`<div class="banner" role="status">
+    ${s.update ? html`<div class="banner" id="update" role="status">
         ${getLang() === 'es' ? 'Hay una nueva versión.' : 'A new version is available.'}
         <button type="button" @click=${applyUpdate}>
           ${getLang() === 'es' ? 'Actualizar' : 'Update'}</button></div>` : nothing}
     ${st?.user ? rejectionsBanner() : nothing}
     <main id="main">
       ${s.error ? html`<p class="error" role="alert">${s.error}</p>` : nothing}
+      ${s.message && s.messageRoute === r ?
+          html`<p class="notice" id="notice" role="status">${s.message}</p>` : nothing}
       ${body}
     </main>`;
 }
@@ -194,7 +205,11 @@ function statusBar(): TemplateResult {
         <a href="#/login">${t('Iniciar sesión')}</a></span>` : nothing}
     ${st.storage === 'remote' ? html`<span class="note">
         ${t('Abierto en otra pestaña: esta pestaña trabaja a través de ella.')}</span>` : nothing}
-    ${st.storage === 'memory' ? html`<span class="warn">
+    ${st.storage === 'opfs' || st.storage === 'idb' ? html`<span class="note"
+        id="storage" data-storage=${st.storage}>${t('Datos guardados en')} ${
+        t(st.storage === 'idb' ? 'este navegador (IndexedDB)' :
+                                 'este navegador (OPFS)')}</span>` : nothing}
+    ${st.storage === 'memory' ? html`<span class="warn" id="storage" data-storage="memory">
         ${t('Sin almacenamiento persistente: los datos se pierden al cerrar.')}</span>` : nothing}
     ${st.firstSync.active ? html`<label class="progress">
         ${t('Sincronizando por primera vez…')} ${st.firstSync.rows} ${t('filas')}
@@ -268,8 +283,14 @@ function registerScreen(): TemplateResult {
     const v = fd(e);
     s.error = '';
     try {
-      await rpc.call('register', v.email, v.name, v.phone, v.password);
-      s.message = t('Cuenta creada. Ya puede iniciar sesión.');
+      const {user} =
+          await rpc.call('register', v.email, v.name, v.phone, v.password);
+      // A trusted e-mail domain joins its account at once; any other
+      // waits for the help desk's review (DESIGN.md §6).
+      notice(user.status === 'pending' ?
+                 t('Registro recibido: la mesa de ayuda revisará su cuenta antes de que pueda iniciar sesión.') :
+                 t('Cuenta creada. Ya puede iniciar sesión.'),
+             'login');
       go('login');
     } catch (err) {
       s.error = errMsg(err);
@@ -277,7 +298,7 @@ function registerScreen(): TemplateResult {
     draw();
   };
   return html`<h1>${t('Registrar')}</h1>
-    <form class="card" @submit=${submit}>
+    <form class="card" id="register" @submit=${submit}>
       <label for="r-email">${t('Correo electrónico')}</label>
       <input id="r-email" name="email" type="email" required>
       <label for="r-name">${t('Nombre completo')}</label>
@@ -296,7 +317,8 @@ function resetScreen(): TemplateResult {
     const v = fd(e);
     try {
       await rpc.call('resetRequest', v.email);
-      s.message = t('Si el correo está registrado, enviamos un enlace para restablecer la contraseña.');
+      notice(t('Si el correo está registrado, enviamos un código para restablecer la contraseña.'),
+             'restablecer');
       s.error = '';
     } catch (err) {
       s.error = errMsg(err);
@@ -308,6 +330,7 @@ function resetScreen(): TemplateResult {
     try {
       await rpc.call('resetConfirm', v.token, v.newPassword);
       s.error = '';
+      notice(t('Contraseña cambiada. Ya puede iniciar sesión.'), 'login');
       go('login');
     } catch (err) {
       s.error = errMsg(err);
@@ -315,13 +338,12 @@ function resetScreen(): TemplateResult {
     }
   };
   return html`<h1>${t('Restablecer contraseña')}</h1>
-    <form class="card" @submit=${request}>
+    <form class="card" id="reset-request" @submit=${request}>
       <label for="reset-email">${t('Correo electrónico')}</label>
       <input id="reset-email" name="email" type="email" required>
       <button type="submit">${t('Enviar')}</button>
     </form>
-    ${s.message ? html`<p role="status">${s.message}</p>` : nothing}
-    <form class="card" @submit=${confirm}>
+    <form class="card" id="reset-confirm" @submit=${confirm}>
       <label for="reset-token">${t('Código recibido por correo')}</label>
       <input id="reset-token" name="token" required>
       <label for="reset-new">${t('Nueva contraseña')}</label>
@@ -345,7 +367,7 @@ function changePasswordScreen(): TemplateResult {
   };
   return html`<h1>${t('Cambiar contraseña')}</h1>
     <p>${t('Debe cambiar su contraseña temporal.')}</p>
-    <form class="card" @submit=${submit}>
+    <form class="card" id="change-password" @submit=${submit}>
       <label for="cp-old">${t('Contraseña actual')}</label>
       <input id="cp-old" name="oldPassword" type="password" required autocomplete="current-password">
       <label for="cp-new">${t('Nueva contraseña')}</label>
@@ -475,12 +497,34 @@ async function loadForm(): Promise<void> {
   draw();
 }
 
-const saveDraft = debounce(() => {
-  void rpc.call('saveDraft', formKey, 'case', s.form);
-}, 250);
+// "Borrador guardado" shows once the worker has stored the latest edit.
+let edits = 0;
+let draftSaved = false;
+let draftTimer: ReturnType<typeof setTimeout> | undefined;
+
+function saveDraft(): void {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => void storeDraft(), 250);
+}
+
+// Stores the form now (also before an update reloads the page).
+async function storeDraft(): Promise<void> {
+  clearTimeout(draftTimer);
+  draftTimer = undefined;
+  const at = edits;
+  try {
+    await rpc.call('saveDraft', formKey, 'case', {...s.form});
+    draftSaved = at === edits;
+  } catch (err) {
+    s.error = errMsg(err);
+  }
+  draw();
+}
 
 function onField(e: Event): void {
   const el = e.target as HTMLInputElement;
+  edits++;
+  draftSaved = false;
   s.form[el.name] = el.value;
   if (el.name === 'serviceId') {
     s.form.productId = '';
@@ -504,6 +548,8 @@ async function submitCase(e: Event): Promise<void> {
     return;
   }
   try {
+    clearTimeout(draftTimer);  // the draft is deleted below, not re-saved
+    draftTimer = undefined;
     await rpc.call('mutate', 'createCase', args);
     await rpc.call('deleteDraft', formKey);
     const rej = new URLSearchParams(route().split('?')[1] ?? '').get('rejection');
@@ -514,6 +560,7 @@ async function submitCase(e: Event): Promise<void> {
     go(`caso/${encodeURIComponent(String(args.id))}`);
   } catch (err) {
     s.error = errMsg(err);
+    saveDraft();  // the form keeps the text; so does its draft
     draw();
   }
 }
@@ -561,6 +608,8 @@ function requestScreen(): TemplateResult {
           aria-describedby="e-description" .value=${f.description ?? ''}
           @input=${onField}></textarea>
       <span class="field-error" id="e-description">${errText('description')}</span>
+      <p class="note" id="draft-state" aria-live="polite">${
+          draftSaved ? t('Borrador guardado') : ''}</p>
       <button type="submit">${t('Enviar')}</button>
     </form>`;
 }
@@ -656,7 +705,10 @@ function detailScreen(): TemplateResult {
 
 // ------------------------------------------------------------- start
 
-function applyUpdate(): void {
+// The new version takes over and the page reloads: what is being typed in
+// the form is stored first, so the reload loses nothing.
+async function applyUpdate(): Promise<void> {
+  if (draftTimer !== undefined) await storeDraft();
   s.update?.postMessage('skipWaiting');
 }
 

@@ -50,6 +50,9 @@ const en: Record<string, string> = {
       'Session expired: your changes stay queued.',
   'Abierto en otra pestaña: esta pestaña trabaja a través de ella.':
       'Open in another tab: this tab works through it.',
+  'Datos guardados en': 'Data stored in',
+  'este navegador (IndexedDB)': 'this browser (IndexedDB)',
+  'este navegador (OPFS)': 'this browser (OPFS)',
   'Sin almacenamiento persistente: los datos se pierden al cerrar.':
       'No persistent storage: data is lost when closing.',
   'Sincronizando por primera vez…': 'First sync…',
@@ -78,8 +81,12 @@ const en: Record<string, string> = {
   'Crear cuenta': 'Create account',
   'Cuenta creada. Ya puede iniciar sesión.':
       'Account created. You can sign in now.',
-  'Si el correo está registrado, enviamos un enlace para restablecer la contraseña.':
-      'If the e-mail is registered, we sent a reset link.',
+  'Registro recibido: la mesa de ayuda revisará su cuenta antes de que pueda iniciar sesión.':
+      'Registration received: the help desk will review your account before you can sign in.',
+  'Si el correo está registrado, enviamos un código para restablecer la contraseña.':
+      'If the e-mail is registered, we sent a code to reset the password.',
+  'Contraseña cambiada. Ya puede iniciar sesión.':
+      'Password changed. You can sign in now.',
   'Código recibido por correo': 'Code received by e-mail',
   'Nueva contraseña': 'New password',
   'Contraseña actual': 'Current password',
