@@ -7,9 +7,13 @@
 //   - the physical floor: one 4 KiB OPFS write + flush (sync access handle,
 //     dedicated worker), p50/p99;
 //   - durable local create+commit (ReplicaHandle.mutate('createCase') on the
-//     OPFS VFS, synchronous=FULL, journal_mode=TRUNCATE) at 1,000 and 50,000
-//     local cases (filled by applyPull of synthetic pages), p50/p99, measured
-//     in the same worker as the floor;
+//     OPFS VFS, synchronous=FULL, locking EXCLUSIVE, journal_mode=WAL) at
+//     1,000 and 50,000 local cases (filled by applyPull of synthetic pages),
+//     p50/p99, measured in the same worker as the floor;
+//   - the IndexedDB backend: one 4 KiB put + commit (durability 'strict') as
+//     its floor, and the durable create+commit at 1,000 cases (mutate, then
+//     the worker's flush of the changed blocks, web/src/idb_store.ts bundled
+//     here from source exactly as the app's worker uses it);
 //   - first sync of 10,000 server cases (pull pages over HTTP + applyPull):
 //     rows/s and time to a usable list (first page applied + first list
 //     query answered);
@@ -21,6 +25,7 @@
 // The bench worker is injected with page.route() (it is not shipped in
 // web/dist) and uses dist/core.js exactly as the app does.
 import fs from 'node:fs';
+import {createRequire} from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -99,6 +104,7 @@ w.onmessage = (e) => { if (e.data.ready) { window.bench = api; return; }
 
 const BENCH_WORKER = `
 import createCore from '/core.js';
+import {IdbBlockStore, IdbFlusher} from '/bench-idb.js';
 const core = await createCore();
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
@@ -150,7 +156,94 @@ async function openReplica(name, user) {
   return r;
 }
 const now = () => new Date().toISOString();
+// Fills a replica with the catalog and n synthetic cases (pages of 5000);
+// after each page, settle() (the IndexedDB flush).
+async function fill(r, {n, user, catalogRows, product, issue}, settle) {
+  J(r.applyPull(JSON.stringify({cursor: 'c0', lastMutationId: 0, more: false,
+    rejections: [], patch: catalogRows.map((row) => ({op: 'put', table: 'catalog', row}))}), now()));
+  await settle();
+  for (let i = 0; i < n; i += 5000) {
+    const patch = [];
+    for (let k = i; k < Math.min(n, i + 5000); k++) {
+      patch.push({op: 'put', table: 'cases', row: {
+        id: 'local-' + k, number: 'CS' + String(1000000 + k).padStart(7, '0'),
+        accountId: user.accountId, contactId: user.id, serviceId: product.parentId,
+        productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
+        contactPhone: '+57 310 555 0101', subject: 'Caso local ' + k,
+        description: 'Descripción ' + k, priority: 3, state: 'open', channel: 'web',
+        parentId: '', createdAt: now(), updatedAt: now(),
+        resolutionCode: '', resolutionNotes: ''}});
+    }
+    J(r.applyPull(JSON.stringify({cursor: 'c' + (i + 1), lastMutationId: 0, more: false,
+                                  rejections: [], patch}), now()));
+    await settle();
+  }
+}
+// Times samples of createCase; with \`durable\`, each ends when it resolves.
+async function creates(r, {product, issue, samples}, durable) {
+  const t = [];
+  for (let i = 0; i < samples; i++) {
+    const args = JSON.stringify({id: crypto.randomUUID(), serviceId: product.parentId,
+      productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
+      contactPhone: '+57 310 555 0101', subject: 'Nuevo ' + i, description: 'Texto ' + i});
+    const t0 = performance.now();
+    J(r.mutate('createCase', args, now()));
+    if (durable) await durable();
+    t.push(performance.now() - t0);
+  }
+  return stats(t);
+}
+async function freshIdb(name) {
+  await new Promise((resolve) => {
+    const d = indexedDB.deleteDatabase(name);
+    d.onsuccess = d.onerror = d.onblocked = () => resolve();
+  });
+}
 const ops = {
+  async idbFloor(samples) {
+    await freshIdb('bench-floor');
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('bench-floor', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('blocks');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const t = [];
+    for (let i = 0; i < samples; i++) {
+      const block = new Uint8Array(4096).fill(i & 255);
+      const t0 = performance.now();
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction('blocks', 'readwrite', {durability: 'strict'});
+        tx.objectStore('blocks').put(block, Math.floor(Math.random() * 256));
+        tx.oncomplete = resolve;
+        tx.onabort = tx.onerror = () => reject(tx.error);
+      });
+      t.push(performance.now() - t0);
+    }
+    db.close();
+    return stats(t);
+  },
+  async createIdb(arg) {
+    const name = 'idb-create-' + arg.n + '.db';
+    await freshIdb('casesync-' + name);
+    const store = await IdbBlockStore.open(name);
+    globalThis.casesyncIdb = await store.load();
+    let flushes = 0, blocks = 0;
+    const counted = {write(b, size, bs) { flushes++; blocks += b.length; return store.write(b, size, bs); }};
+    const flusher = new IdbFlusher(core, counted);
+    const r = new core.ReplicaHandle();
+    J(r.open(JSON.stringify({path: name, clientId: crypto.randomUUID(), storage: 'idb'})));
+    delete globalThis.casesyncIdb;
+    J(r.setActor(JSON.stringify(arg.user), ''));
+    const fill0 = performance.now();
+    await fill(r, arg, () => flusher.durable());
+    const fillMs = performance.now() - fill0;
+    flushes = 0; blocks = 0;
+    const create = await creates(r, arg, () => flusher.durable());
+    const perCommit = {flushes: flushes / arg.samples, blocks: blocks / arg.samples};
+    r.close(); r.delete(); store.close();
+    return {n: arg.n, fillMs, create, perCommit};
+  },
   async floor(samples) {
     const fh = await root.getFileHandle('floor.bin', {create: true});
     const h = await fh.createSyncAccessHandle();
@@ -211,39 +304,14 @@ const ops = {
   async create({n, user, catalogRows, product, issue, samples}) {
     const name = 'create-' + n + '.db';
     const r = await openReplica(name, user);
-    // catalog + n synthetic cases, in pages of 5000
-    J(r.applyPull(JSON.stringify({cursor: 'c0', lastMutationId: 0, more: false,
-      rejections: [], patch: catalogRows.map((row) => ({op: 'put', table: 'catalog', row}))}), now()));
     const fill0 = performance.now();
-    for (let i = 0; i < n; i += 5000) {
-      const patch = [];
-      for (let k = i; k < Math.min(n, i + 5000); k++) {
-        patch.push({op: 'put', table: 'cases', row: {
-          id: 'local-' + k, number: 'CS' + String(1000000 + k).padStart(7, '0'),
-          accountId: user.accountId, contactId: user.id, serviceId: product.parentId,
-          productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
-          contactPhone: '+57 310 555 0101', subject: 'Caso local ' + k,
-          description: 'Descripción ' + k, priority: 3, state: 'open', channel: 'web',
-          parentId: '', createdAt: now(), updatedAt: now(),
-          resolutionCode: '', resolutionNotes: ''}});
-      }
-      J(r.applyPull(JSON.stringify({cursor: 'c' + (i + 1), lastMutationId: 0, more: false,
-                                    rejections: [], patch}), now()));
-    }
+    await fill(r, {n, user, catalogRows, product, issue}, async () => {});
     const fillMs = performance.now() - fill0;
-    const t = [];
     ioReset();
-    for (let i = 0; i < samples; i++) {
-      const args = JSON.stringify({id: crypto.randomUUID(), serviceId: product.parentId,
-        productId: product.id, issueTypeId: issue.id, contactHours: 'Lunes a viernes',
-        contactPhone: '+57 310 555 0101', subject: 'Nuevo ' + i, description: 'Texto ' + i});
-      const t0 = performance.now();
-      J(r.mutate('createCase', args, now()));
-      t.push(performance.now() - t0);
-    }
+    const create = await creates(r, {product, issue, samples}, null);
     const perCommit = ioPer(samples);
     r.close(); r.delete(); closeFiles(name);
-    return {n, fillMs, create: stats(t), perCommit};
+    return {n, fillMs, create, perCommit};
   },
 };
 onmessage = async (e) => {
@@ -255,6 +323,16 @@ postMessage({ready: true});
 `;
 
 // ------------------------------------------------------------------ main
+
+// web/src/idb_store.ts as an ES module, bundled with the app's esbuild.
+async function bundleIdbStore() {
+  const require = createRequire(path.join(repo, 'web/package.json'));
+  const {build} = require('esbuild');
+  const out = await build({entryPoints: [path.join(repo, 'web/src/idb_store.ts')],
+                           bundle: true, format: 'esm', target: 'es2022', write: false,
+                           logLevel: 'warning'});
+  return out.outputFiles[0].text;
+}
 
 function size(file) {
   const b = fs.readFileSync(path.join(dist, file));
@@ -286,6 +364,9 @@ async function main() {
       body: BENCH_HTML, contentType: 'text/html'}));
     await ctx.route('**/bench-worker.js', (r) => r.fulfill({
       body: BENCH_WORKER, contentType: 'text/javascript'}));
+    const idbModule = await bundleIdbStore();
+    await ctx.route('**/bench-idb.js', (r) => r.fulfill({
+      body: idbModule, contentType: 'text/javascript'}));
     const page = await ctx.newPage();
     page.on('console', (m) => m.type() === 'error' && console.log('console:', m.text()));
     page.on('crash', () => console.log('page crashed'));
@@ -306,6 +387,18 @@ async function main() {
       console.log(`    OPFS calls per create: ${Object.entries(c.perCommit).map(([k, v]) =>
           `${k} ${v.calls}× ${f2(v.ms)} ms`).join(', ')}`);
     }
+
+    const idbFloor = await run('idbFloor', SAMPLES);
+    console.log('\nDurable local create+commit (IndexedDB VFS: blocks in memory, journal MEMORY,' +
+                ' one strict IDB transaction per commit)');
+    console.log(`  4 KiB IDB put+commit (floor, strict)  p50 ${f2(idbFloor.p50)} ms  p99 ${f2(idbFloor.p99)} ms`);
+    const ci = await run('createIdb', {n: 1000, user, catalogRows, product: seed.product,
+                                       issue: seed.issue, samples: SAMPLES});
+    console.log(`  createCase at ${String(ci.n).padStart(6)} cases        p50 ${f2(ci.create.p50)} ms  p99 ${
+        f2(ci.create.p99)} ms  = ${f2(ci.create.p50 / idbFloor.p50)}x IDB floor, ${
+        f2(ci.create.p50 / floor.p50)}x OPFS floor  [fill ${f1(ci.fillMs)} ms]`);
+    console.log(`    per create: ${f2(ci.perCommit.flushes)} IDB transactions, ${
+        f2(ci.perCommit.blocks)} blocks of 4 KiB`);
 
     const s = await run('firstSync', {token: seed.token, user});
     console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases)`);
