@@ -17,6 +17,9 @@
 //   - Locking is a no-op: one tab owns the database (Web Lock "casesync-db"),
 //     and a sync access handle is exclusive anyway.
 //   - xSync is handle.flush(): the durability point of a commit.
+//   - The WAL is also kept in memory (written through): SQLite reads it
+//     back at every checkpoint and whenever a page has left its cache, and
+//     each read would be an OPFS round trip.
 #include "opfs_vfs.h"
 
 #include <emscripten.h>
@@ -25,6 +28,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vfs_internal.h"
@@ -101,8 +105,11 @@ EM_JS(double, JsOpfsSize, (int id), {
 // non-contiguous write: a WAL commit becomes one write + one flush.
 struct OpfsFile {
   sqlite3_file base;
-  int id;                               // JS handle id, or -1: in memory
-  std::vector<unsigned char>* mem;      // owned, for in-memory files
+  int id;  // JS handle id, or -1: in memory
+  // Owned. In-memory files: their content. The WAL on OPFS: a copy of it
+  // (written through), so reads never cost an OPFS call; a checkpoint
+  // reads back every frame it copies, ~18 round trips per commit's worth.
+  std::vector<unsigned char>* mem;
   std::vector<unsigned char>* pending;  // owned, writes not yet in OPFS
   sqlite3_int64 pending_offset;
   sqlite3_int64 size;  // the file's size including pending writes
@@ -134,7 +141,7 @@ int Close(sqlite3_file* f) {
 
 int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 offset) {
   auto* file = reinterpret_cast<OpfsFile*>(f);
-  if (file->id < 0) return vfs::ReadMemory(*file->mem, buf, n, offset);
+  if (file->mem) return vfs::ReadMemory(*file->mem, buf, n, offset);
   if (!FlushPending(file)) return SQLITE_IOERR_WRITE;
   int got = JsOpfsRead(file->id, buf, n, static_cast<double>(offset));
   if (got < 0) return SQLITE_IOERR_READ;
@@ -157,6 +164,7 @@ int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 offset) {
     if (p.empty()) file->pending_offset = offset;
     const auto* bytes = static_cast<const unsigned char*>(buf);
     p.insert(p.end(), bytes, bytes + n);
+    if (file->mem) vfs::WriteMemory(*file->mem, buf, n, offset);
     file->size = std::max(file->size, offset + n);
     return SQLITE_OK;
   }
@@ -169,6 +177,7 @@ int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (file->id >= 0) {
     if (!FlushPending(file)) return SQLITE_IOERR_WRITE;
     file->size = size;
+    if (file->mem) file->mem->resize(size);
     return JsOpfsTruncate(file->id, static_cast<double>(size)) == 0
                ? SQLITE_OK
                : SQLITE_IOERR_TRUNCATE;
@@ -249,6 +258,11 @@ const sqlite3_io_methods kIoMethods = {2,
                                        /*xFetch=*/nullptr,
                                        /*xUnfetch=*/nullptr};
 
+bool IsWal(const char* name) {
+  std::string_view n(name);
+  return n.size() > 4 && n.substr(n.size() - 4) == "-wal";
+}
+
 int Open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags,
          int* out_flags) {
   auto* file = reinterpret_cast<OpfsFile*>(f);
@@ -270,6 +284,15 @@ int Open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags,
     if (size < 0) return SQLITE_CANTOPEN;
     file->size = static_cast<sqlite3_int64>(size);
     file->pending = new std::vector<unsigned char>();
+    if (IsWal(name)) {
+      file->mem = new std::vector<unsigned char>(file->size);
+      int n = static_cast<int>(file->size);
+      if (n > 0 && JsOpfsRead(file->id, file->mem->data(), n, 0) != n) {
+        delete file->mem;
+        delete file->pending;
+        return SQLITE_CANTOPEN;
+      }
+    }
   }
   file->base.pMethods = &kIoMethods;
   if (out_flags) *out_flags = flags;
