@@ -360,10 +360,15 @@ async function storedIn(p) {
 // Signs in with the IndexedDB backend forced (`?storage=idb`, kept in
 // localStorage for every later load of the context).
 async function signInIdb(p, who) {
-  await p.goto(`${srv.url}/?storage=idb`);
+  await signInWith(p, who, 'idb');
+}
+
+// `storage`: 'idb' or 'opfs' (the default, `?storage=auto`).
+async function signInWith(p, who, storage) {
+  await p.goto(`${srv.url}/?storage=${storage === 'idb' ? 'idb' : 'auto'}`);
   await need(p, '#email');
   await signIn(p, who);
-  await need(p, '#storage[data-storage="idb"]');
+  await need(p, `#storage[data-storage="${storage}"]`);
 }
 
 async function serverCasesWithSubject(subject) {
@@ -442,27 +447,29 @@ test('IndexedDB backend: a reload right after Enviar leaves a usable database ' 
   await ctx.close();
 });
 
-test('IndexedDB backend: a case shown as saved survives killing the browser',
-     async () => {
+// A case filed offline and shown as saved, then the whole browser killed
+// (SIGKILL: no unload, no shutdown) and started again on the same profile:
+// the case is still there, pending, and syncs exactly once.
+async function survivesKill(storage, who) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'casesync-profile-'));
   let b = await launchProfile(profile);
   try {
     let p = await newPage(b.context);
-    await signInIdb(p, DEMO.andres);
+    await signInWith(p, who, storage);
     await swReady(p);
     await b.context.setOffline(true);
-    const subject = `IDB navegador terminado ${Date.now()}`;
+    const subject = `${storage} navegador terminado ${Date.now()}`;
     const id = await fileCase(p, subject, 'El navegador se cierra a la fuerza.');
     assert.match(await text(p, '#case-number'), /Pendiente/);
-    await b.kill();  // SIGKILL: no unload, no shutdown of the browser
+    await b.kill();
 
     b = await launchProfile(profile);
     await b.context.setOffline(true);
     p = await newPage(b.context);
-    // localStorage (where the page keeps the forced backend) is written to
-    // disk lazily and a SIGKILL can lose it: ask for IndexedDB again.
-    await p.goto(`${srv.url}/?storage=idb#/casos`);
-    await need(p, '#storage[data-storage="idb"]');
+    // localStorage (where the page keeps a forced backend) is written to
+    // disk lazily and a SIGKILL can lose it: ask for the backend again.
+    await p.goto(`${srv.url}/?storage=${storage === 'idb' ? 'idb' : 'auto'}#/casos`);
+    await need(p, `#storage[data-storage="${storage}"]`);
     await need(p, `tr[data-id="${id}"]`);
     assert.match(await text(p, `tr[data-id="${id}"] td`), /Pendiente/);
     assert.equal((await serverCasesWithSubject(subject)).length, 0);
@@ -477,7 +484,13 @@ test('IndexedDB backend: a case shown as saved survives killing the browser',
     await b.kill();
     fs.rmSync(profile, {recursive: true, force: true});
   }
-});
+}
+
+test('IndexedDB backend: a case shown as saved survives killing the browser',
+     () => survivesKill('idb', DEMO.andres));
+
+test('OPFS backend: a case shown as saved survives killing the browser',
+     () => survivesKill('opfs', DEMO.andres));
 
 // ------------------------------------------- registration, reset, update
 
