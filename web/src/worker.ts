@@ -415,8 +415,11 @@ async function handle(req: RpcRequest): Promise<RpcResponse> {
     const result = await f(...req.args);
     // Answered only once what the call changed is stored.
     await durable().catch((e) => {
+      const why = String((e as Error)?.message ?? e);
+      // Bilingual like the server's messages: the UI shows it as is.
       throw new Fail('storage', `No se pudo guardar en este dispositivo (${
-          String((e as Error)?.message ?? e)}); se reintentará.`);
+          why}); se reintentará. / Could not save on this device (${
+          why}); it will be retried.`);
     });
     return {id: req.id, ok: true, result};
   } catch (e) {
