@@ -62,8 +62,13 @@ const assets = ['/', '/index.html', `/${appFile}`, `/${workerFile}`,
                 `/${cssFile}`, '/core.js', '/core.wasm',
                 '/manifest.webmanifest', '/icon.svg', '/icon-192.png',
                 '/icon-512.png'];
-const buildHash = hash(Buffer.concat(assets.filter((a) => a !== '/').map(
-    (a) => fs.readFileSync(path.join(dist, a.slice(1))))));
+// The service worker's own source is part of the hash: a change to sw.ts
+// alone must still give the new version a cache of its own.
+const buildHash = hash(Buffer.concat([
+  ...assets.filter((a) => a !== '/').map(
+      (a) => fs.readFileSync(path.join(dist, a.slice(1)))),
+  fs.readFileSync(path.join(here, 'src/sw.ts')),
+]));
 await build({...common, entryPoints: {sw: 'src/sw.ts'}, entryNames: '[name]',
              absWorkingDir: here,
              define: {BUILD_HASH: JSON.stringify(buildHash),
