@@ -11,6 +11,16 @@
 namespace casesync {
 namespace {
 
+// Runs `apply` on a put's row: the one the fast decoder already decoded
+// (PullRows::kTyped), or else the row decoded from its Json by `from_json`
+// (a lambda: em++ 3.1.6 miscompiles our functions passed as pointers).
+template <typename T, typename FromJson, typename Apply>
+Status WithRow(const PatchOp& op, FromJson from_json, Apply apply) {
+  if (const T* decoded = std::get_if<T>(&op.decoded)) return apply(*decoded);
+  CASESYNC_ASSIGN_OR_RETURN(T row, from_json(op.row));
+  return apply(row);
+}
+
 // Meta keys. Keys set through SetMeta are prefixed so the embedding can never
 // overwrite the replica's own.
 constexpr const char* kMetaClientId = "client_id";
@@ -417,63 +427,81 @@ Status Replica::ApplyPatchOp(const PatchOp& op) {
       return s->Run();
     }
     case PatchOpKind::kPut: {
+      if (const Status* refused = std::get_if<Status>(&op.decoded)) {
+        return *refused;
+      }
       if (op.table == kTableCases) {
-        CASESYNC_ASSIGN_OR_RETURN(Case c, CaseFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(Statement * s,
-                                  db_->Prepare(InsertCaseSql(false)));
-        BindCase(*s, c);
-        return s->Run();
+        return WithRow<Case>(
+            op, [](const Json& j) { return CaseFromJson(j); },
+            [&](const Case& c) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(Statement * s,
+                                        db_->Prepare(InsertCaseSql(false)));
+              BindCase(*s, c);
+              return s->Run();
+            });
       }
       if (op.table == kTableComments) {
-        CASESYNC_ASSIGN_OR_RETURN(Comment c, CommentFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(Statement * s,
-                                  db_->Prepare(InsertCommentSql(false)));
-        BindComment(*s, c);
-        return s->Run();
+        return WithRow<Comment>(
+            op, [](const Json& j) { return CommentFromJson(j); },
+            [&](const Comment& c) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(Statement * s,
+                                        db_->Prepare(InsertCommentSql(false)));
+              BindComment(*s, c);
+              return s->Run();
+            });
       }
       if (op.table == kTableCatalog) {
-        CASESYNC_ASSIGN_OR_RETURN(CatalogItem item,
-                                  CatalogItemFromJson(op.row));
         view_->InvalidateCatalog();
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO catalog(id, kind, parent_id, "
-                         "name, sort, active) VALUES(?, ?, ?, ?, ?, ?)"));
-        s->Bind(1, item.id)
-            .Bind(2, CatalogKindName(item.kind))
-            .Bind(3, item.parent_id)
-            .Bind(4, item.name)
-            .Bind(5, item.sort)
-            .Bind(6, item.active ? 1 : 0);
-        return s->Run();
+        return WithRow<CatalogItem>(
+            op, [](const Json& j) { return CatalogItemFromJson(j); },
+            [&](const CatalogItem& item) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO catalog(id, kind, "
+                               "parent_id, name, sort, active) "
+                               "VALUES(?, ?, ?, ?, ?, ?)"));
+              s->Bind(1, item.id)
+                  .Bind(2, CatalogKindName(item.kind))
+                  .Bind(3, item.parent_id)
+                  .Bind(4, item.name)
+                  .Bind(5, item.sort)
+                  .Bind(6, item.active ? 1 : 0);
+              return s->Run();
+            });
       }
       if (op.table == kTableUsers) {
-        CASESYNC_ASSIGN_OR_RETURN(User u, UserFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO users(id, account_id, email, "
-                         "name, phone, role, status) "
-                         "VALUES(?, ?, ?, ?, ?, ?, ?)"));
-        s->Bind(1, u.id)
-            .Bind(2, u.account_id)
-            .Bind(3, u.email)
-            .Bind(4, u.name)
-            .Bind(5, u.phone)
-            .Bind(6, RoleName(u.role))
-            .Bind(7, UserStatusName(u.status));
-        return s->Run();
+        return WithRow<User>(
+            op, [](const Json& j) { return UserFromJson(j); },
+            [&](const User& u) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO users(id, account_id, "
+                               "email, name, phone, role, status) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+              s->Bind(1, u.id)
+                  .Bind(2, u.account_id)
+                  .Bind(3, u.email)
+                  .Bind(4, u.name)
+                  .Bind(5, u.phone)
+                  .Bind(6, RoleName(u.role))
+                  .Bind(7, UserStatusName(u.status));
+              return s->Run();
+            });
       }
       if (op.table == kTableAccounts) {
-        CASESYNC_ASSIGN_OR_RETURN(Account a, AccountFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO accounts(id, name, tax_id, "
-                         "domains) VALUES(?, ?, ?, ?)"));
-        s->Bind(1, a.id)
-            .Bind(2, a.name)
-            .Bind(3, a.tax_id)
-            .Bind(4, DumpJson(Json(a.domains)));
-        return s->Run();
+        return WithRow<Account>(
+            op, [](const Json& j) { return AccountFromJson(j); },
+            [&](const Account& a) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO accounts(id, name, "
+                               "tax_id, domains) VALUES(?, ?, ?, ?)"));
+              s->Bind(1, a.id)
+                  .Bind(2, a.name)
+                  .Bind(3, a.tax_id)
+                  .Bind(4, DumpJson(Json(a.domains)));
+              return s->Run();
+            });
       }
       break;
     }
