@@ -4,6 +4,7 @@
 // strings without raw controls and with paired surrogate escapes).
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "casesync/protocol.h"
@@ -56,6 +57,28 @@ size_t CodePointBytes(uint32_t cp) {
 }
 
 }  // namespace
+
+size_t SkipPlainStringBytes(std::string_view text, size_t pos) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  // Whether any byte of x is zero / below n (exact at the word level).
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
+  while (pos + 8 <= text.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, text.data() + pos, 8);
+    uint64_t special = has_zero(w ^ (kOnes * '"')) |
+                       has_zero(w ^ (kOnes * '\\')) |
+                       ((w - kOnes * 0x20) & ~w & kHighBits);
+    if (special != 0) break;
+    pos += 8;
+  }
+  while (pos < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[pos]);
+    if (c == '"' || c == '\\' || c < 0x20) break;
+    ++pos;
+  }
+  return pos;
+}
 
 JsonInteger ClassifyNumber(std::string_view raw) {
   JsonInteger n;
@@ -302,13 +325,10 @@ bool JsonScanner::ScanString(JsonSpan* out) {
   size_t decoded = 0;
   bool escaped = false;
   while (true) {
-    // The plain run: the common case, one byte compare each.
+    // The plain run: the common case.
     const char* run = p;
-    while (p < end) {
-      unsigned char c = static_cast<unsigned char>(*p);
-      if (c == '"' || c == '\\' || c < 0x20) break;
-      ++p;
-    }
+    p = text_.data() +
+        SkipPlainStringBytes(text_, static_cast<size_t>(p - text_.data()));
     decoded += static_cast<size_t>(p - run);
     if (p >= end) return Malformed();
     unsigned char c = static_cast<unsigned char>(*p);

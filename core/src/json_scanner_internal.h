@@ -57,6 +57,11 @@ struct JsonInteger {
 // Precondition: `raw` is a number the scanner accepted.
 JsonInteger ClassifyNumber(std::string_view raw);
 
+// The first position at or after `pos` holding '"', '\\' or a control
+// character (< 0x20), or text.size(): the end of a run of plain string bytes.
+// Eight bytes at a time.
+size_t SkipPlainStringBytes(std::string_view text, size_t pos);
+
 // Appends the unescaped content of a scanned string span.
 void AppendUnescaped(const JsonSpan& s, std::string* out);
 // The string's value; a view of the text when it has no escapes, otherwise

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <limits>
@@ -79,9 +80,15 @@ const Json* FindMember(const Json& obj, const char* key) {
   return it == obj.end() ? nullptr : &*it;
 }
 const JsonSpan* FindMember(const SpanObject& obj, const char* key) {
+  // Size and first byte before memcmp: a row has ~19 members, looked up ~19
+  // times, and memcmp is a call in wasm.
   std::string_view k(key);
   for (const auto& member : obj.members) {
-    if (member.first == k) return &member.second;
+    std::string_view m = member.first;
+    if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&
+        std::memcmp(m.data(), k.data(), k.size()) == 0) {
+      return &member.second;
+    }
   }
   return nullptr;
 }
@@ -295,7 +302,8 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
   size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
-  for (char c : text) {
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    char c = text[pos];
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -303,6 +311,9 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
         escaped = true;
       } else if (c == '"') {
         in_string = false;
+      } else {
+        // Skip to the string's next quote or backslash.
+        pos = SkipPlainStringBytes(text, pos + 1) - 1;
       }
       continue;
     }
@@ -776,7 +787,8 @@ class PullResponseReader {
       return scanner_.SkipValue(nullptr);
     }
     scanner_.EnterObject();
-    SpanObject op_fields;
+    SpanObject& op_fields = op_fields_;
+    op_fields.members.clear();
     std::optional<std::string_view> unknown;
     row_.members.clear();
     std::string_view key;
@@ -942,9 +954,10 @@ class PullResponseReader {
   PullRows rows_;
   bool is_object_ = true;
   std::optional<std::string_view> unknown_top_;
-  SpanObject top_;  // cursor, lastMutationId, more; patch and
-                    // rejections by kind only
-  SpanObject row_;  // the current patch row's members
+  SpanObject top_;        // cursor, lastMutationId, more; patch and
+                          // rejections by kind only
+  SpanObject op_fields_;  // the current patch op's op, table, row
+  SpanObject row_;        // the current patch row's members
   std::vector<JsonSpan> rejections_;
   Status patch_error_;  // the first patch element's error
   std::string id_;      // scratch for the row id check

@@ -101,7 +101,7 @@ struct PatchOp {
   PatchOpKind op = PatchOpKind::kPut;
   std::string table;
   Json row;
-  DecodedRow decoded;
+  DecodedRow decoded = {};
 };
 
 // How DecodePullResponse hands out put rows: as Json (PatchOp::row, what
