@@ -11,6 +11,31 @@
 namespace casesync {
 namespace {
 
+// The WHERE part of a keyset page: rows strictly after `key` in `order`
+// (CaseQuery). Parameters ?6 value, ?7 created_at, ?8 id.
+std::string KeysetCondition(CaseQuery::Order order, const CaseKey& key) {
+  constexpr const char* kAfterCreatedThenId =
+      "(created_at < ?7 OR (created_at = ?7 AND id > ?8))";
+  switch (order) {
+    case CaseQuery::Order::kUpdatedDesc:
+      return " AND (updated_at < ?6 OR (updated_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kUpdatedAsc:
+      return " AND (updated_at > ?6 OR (updated_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kCreatedDesc:
+      return " AND (created_at < ?6 OR (created_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kNumberDesc:
+      break;
+  }
+  // Unnumbered cases come first; after one of them come the rest of them,
+  // then every numbered case.
+  if (key.value.empty()) {
+    return std::string(" AND (number <> '' OR ") + kAfterCreatedThenId + ")";
+  }
+  return std::string(
+             " AND number <> '' AND (number < ?6 OR (number = ?6 AND ") +
+         kAfterCreatedThenId + "))";
+}
+
 // Runs `apply` on a put's row: the one the fast decoder already decoded
 // (PullRows::kTyped), or else the row decoded from its Json by `from_json`
 // (a lambda: em++ 3.1.6 miscompiles our functions passed as pointers).
@@ -624,6 +649,19 @@ Status Replica::ApplyPull(const PullResponse& pull, std::string_view now) {
 
 // ---- reads ----
 
+CaseKey CaseKeyOf(const Case& c, CaseQuery::Order order) {
+  switch (order) {
+    case CaseQuery::Order::kUpdatedDesc:
+    case CaseQuery::Order::kUpdatedAsc:
+      return {c.updated_at, "", c.id};
+    case CaseQuery::Order::kCreatedDesc:
+      return {c.created_at, "", c.id};
+    case CaseQuery::Order::kNumberDesc:
+      break;
+  }
+  return {c.number, c.created_at, c.id};
+}
+
 Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
   std::string sql = std::string("SELECT ") + kCaseColumns +
                     ", pending FROM view_cases WHERE 1";
@@ -634,6 +672,7 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
         " AND (number LIKE ?3 ESCAPE '\\' OR subject LIKE ?3 ESCAPE '\\' OR "
         "description LIKE ?3 ESCAPE '\\')";
   }
+  if (q.after) sql += KeysetCondition(q.order, *q.after);
   switch (q.order) {
     case CaseQuery::Order::kUpdatedDesc:
       sql += " ORDER BY updated_at DESC, id";
@@ -642,7 +681,8 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
       sql += " ORDER BY updated_at ASC, id";
       break;
     case CaseQuery::Order::kNumberDesc:
-      sql += " ORDER BY number = '' DESC, number DESC, created_at DESC";
+      // id last: the order must be total for keyset pages to be exact.
+      sql += " ORDER BY number = '' DESC, number DESC, created_at DESC, id";
       break;
     case CaseQuery::Order::kCreatedDesc:
       sql += " ORDER BY created_at DESC, id";
@@ -655,6 +695,11 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
   if (!q.product_id.empty()) s->Bind(2, q.product_id);
   if (!q.search.empty()) s->Bind(3, LikePattern(q.search));
   s->Bind(4, static_cast<int64_t>(q.limit)).Bind(5, q.offset);
+  if (q.after) {
+    s->Bind(6, q.after->value)
+        .Bind(7, q.after->created_at)
+        .Bind(8, q.after->id);
+  }
   std::vector<CaseListItem> out;
   while (true) {
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());

@@ -14,7 +14,9 @@
 //           JSON text (typed rows, as SyncEngine does) + ApplyPull, (b0) the
 //           same with the former DOM decoder (DecodePullResponseDom); rows/s.
 //   list    ListCases over 10,000 cases, sorted by updated (desc), with and
-//           without a state filter, all rows and a page of 50; median ms.
+//           without a state filter, all rows and a page of 50; a page of 50
+//           at row 5,000 by OFFSET and by keyset (CaseQuery::after) in every
+//           order; median ms.
 //   rebase  ApplyPull of a 10-row patch with 100 pending mutations
 //           (updateCaseContact / addComment on random cases) to replay,
 //           against the same patch with none pending.
@@ -500,6 +502,37 @@ void BenchList(const Options& opt, Replica& replica, size_t n,
                      : "page of " + std::to_string(v.limit)) +
         " → " + std::to_string(rows) + " rows" + suffix;
     report.Add(name, ms, "ms");
+    report.Add("    CPU time of the above", cpu_ms, "ms");
+  }
+  // A deep page (rows n/2 .. n/2+49, no filter) by OFFSET and by keyset
+  // (CaseQuery::after = the key of row n/2-1), in every order.
+  const struct {
+    CaseQuery::Order order;
+    const char* name;
+  } orders[] = {{CaseQuery::Order::kUpdatedDesc, "updated desc"},
+                {CaseQuery::Order::kUpdatedAsc, "updated asc"},
+                {CaseQuery::Order::kNumberDesc, "number desc"},
+                {CaseQuery::Order::kCreatedDesc, "created desc"}};
+  const int deep = static_cast<int>(n / 2);
+  for (const auto& o : orders) {
+    CaseQuery q;
+    q.order = o.order;
+    q.limit = 1;
+    q.offset = deep - 1;
+    auto last = replica.ListCases(q);
+    if (!last.ok() || last->empty()) Die(last.status(), "ListCases (key)");
+    q.limit = 50;
+    q.offset = deep;
+    size_t rows = 0;
+    double cpu_ms = 0;
+    std::string name = "page of 50 at row " + Thousands(n / 2) + ", " + o.name;
+    report.Add(name + ", OFFSET" + suffix,
+               TimeList(replica, q, runs, &rows, &cpu_ms), "ms");
+    report.Add("    CPU time of the above", cpu_ms, "ms");
+    q.offset = 0;
+    q.after = CaseKeyOf(last->front().c, o.order);
+    report.Add(name + ", keyset" + suffix,
+               TimeList(replica, q, runs, &rows, &cpu_ms), "ms");
     report.Add("    CPU time of the above", cpu_ms, "ms");
   }
 }
