@@ -96,9 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(SameStatus(fast.status(), dom.status()), "same status (json)");
   Require(SameStatus(typed.status(), dom.status()), "same status (typed)");
   if (!dom.ok()) return 0;
-  Require(casesync::EncodePullResponse(*fast) ==
-              casesync::EncodePullResponse(*dom),
-          "same response (json)");
+  Require(
+      casesync::EncodePullResponse(*fast) == casesync::EncodePullResponse(*dom),
+      "same response (json)");
   Require(typed->cursor == dom->cursor &&
               typed->last_mutation_id == dom->last_mutation_id &&
               typed->more == dom->more &&
