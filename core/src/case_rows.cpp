@@ -3,25 +3,25 @@
 namespace casesync {
 
 void BindCase(Statement& s, const Case& c) {
-  s.Bind(1, c.id)
-      .Bind(2, c.number)
-      .Bind(3, c.account_id)
-      .Bind(4, c.contact_id)
-      .Bind(5, c.service_id)
-      .Bind(6, c.product_id)
-      .Bind(7, c.issue_type_id)
-      .Bind(8, c.contact_hours)
-      .Bind(9, c.contact_phone)
-      .Bind(10, c.subject)
-      .Bind(11, c.description)
+  s.BindView(1, c.id)
+      .BindView(2, c.number)
+      .BindView(3, c.account_id)
+      .BindView(4, c.contact_id)
+      .BindView(5, c.service_id)
+      .BindView(6, c.product_id)
+      .BindView(7, c.issue_type_id)
+      .BindView(8, c.contact_hours)
+      .BindView(9, c.contact_phone)
+      .BindView(10, c.subject)
+      .BindView(11, c.description)
       .Bind(12, c.priority)
-      .Bind(13, CaseStateName(c.state))
-      .Bind(14, ChannelName(c.channel))
-      .Bind(15, c.parent_id)
-      .Bind(16, c.created_at)
-      .Bind(17, c.updated_at)
-      .Bind(18, c.resolution_code)
-      .Bind(19, c.resolution_notes);
+      .BindView(13, CaseStateName(c.state))
+      .BindView(14, ChannelName(c.channel))
+      .BindView(15, c.parent_id)
+      .BindView(16, c.created_at)
+      .BindView(17, c.updated_at)
+      .BindView(18, c.resolution_code)
+      .BindView(19, c.resolution_notes);
 }
 
 Case ReadCase(const Statement& s) {
@@ -49,12 +49,12 @@ Case ReadCase(const Statement& s) {
 }
 
 void BindComment(Statement& s, const Comment& c) {
-  s.Bind(1, c.id)
-      .Bind(2, c.case_id)
-      .Bind(3, c.author_id)
-      .Bind(4, c.body)
-      .Bind(5, VisibilityName(c.visibility))
-      .Bind(6, c.created_at);
+  s.BindView(1, c.id)
+      .BindView(2, c.case_id)
+      .BindView(3, c.author_id)
+      .BindView(4, c.body)
+      .BindView(5, VisibilityName(c.visibility))
+      .BindView(6, c.created_at);
 }
 
 Comment ReadComment(const Statement& s) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <limits>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "casesync/validation.h"
+#include "json_scanner_internal.h"
 
 namespace casesync {
 namespace {
@@ -65,11 +67,74 @@ Status Invalid(std::string_view path, std::string_view problem) {
 // ---------------------------------------------------------------------------
 // Field readers: decoders read like the grammar in docs/protocol.md.
 
+// The members of one scanned JSON object (the fast pull decoder's rows), in
+// text order; keys are unique (the scanner refuses duplicates).
+struct SpanObject {
+  std::vector<std::pair<std::string_view, JsonSpan>> members;
+};
+
+// Value access for BasicFieldReader, one overload per object representation:
+// a Json document, or spans of the text (SpanObject).
+const Json* FindMember(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+const JsonSpan* FindMember(const SpanObject& obj, const char* key) {
+  // Size and first byte before memcmp: a row has ~19 members, looked up ~19
+  // times, and memcmp is a call in wasm.
+  std::string_view k(key);
+  for (const auto& member : obj.members) {
+    std::string_view m = member.first;
+    if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&
+        std::memcmp(m.data(), k.data(), k.size()) == 0) {
+      return &member.second;
+    }
+  }
+  return nullptr;
+}
+bool IsString(const Json& v) { return v.is_string(); }
+bool IsString(const JsonSpan& v) { return v.kind == JsonKind::kString; }
+void GetString(const Json& v, std::string* out) {
+  *out = v.get_ref<const std::string&>();
+}
+void GetString(const JsonSpan& v, std::string* out) {
+  out->clear();
+  AppendUnescaped(v, out);
+}
+bool IsNull(const Json& v) { return v.is_null(); }
+bool IsNull(const JsonSpan& v) { return v.kind == JsonKind::kNull; }
+// nullopt when not a boolean.
+std::optional<bool> GetBool(const Json& v) {
+  if (!v.is_boolean()) return std::nullopt;
+  return v.get<bool>();
+}
+std::optional<bool> GetBool(const JsonSpan& v) {
+  if (v.kind == JsonKind::kTrue) return true;
+  if (v.kind == JsonKind::kFalse) return false;
+  return std::nullopt;
+}
+JsonInteger GetInteger(const Json& v) {
+  JsonInteger n;
+  if (!v.is_number_integer()) return n;
+  n.is_integer = true;
+  n.is_unsigned = v.is_number_unsigned();
+  if (n.is_unsigned) n.unsigned_value = v.get<uint64_t>();
+  n.value = v.get<int64_t>();
+  return n;
+}
+JsonInteger GetInteger(const JsonSpan& v) {
+  if (v.kind != JsonKind::kNumber) return JsonInteger{};
+  return ClassifyNumber(v.raw);
+}
+
 // Reads the fields of one JSON object, naming them by their path
 // ("mutations[2].clientTime") in errors. Precondition: obj is an object.
-class FieldReader {
+// Object is Json (a document) or SpanObject (the fast pull decoder's rows):
+// the same grammar code reads both, so both read the same way.
+template <typename Object>
+class BasicFieldReader {
  public:
-  FieldReader(const Json& obj, std::string path)
+  BasicFieldReader(const Object& obj, std::string path)
       : obj_(obj), path_(std::move(path)) {}
 
   std::string PathOf(std::string_view key) const {
@@ -77,12 +142,10 @@ class FieldReader {
   }
 
   // nullptr when the field is absent.
-  const Json* Find(const char* key) const {
-    auto it = obj_.find(key);
-    return it == obj_.end() ? nullptr : &*it;
-  }
+  auto Find(const char* key) const { return FindMember(obj_, key); }
 
   // Refuses any field not in `known` (a typo must not silently drop data).
+  // Json objects only.
   Status OnlyFields(std::initializer_list<std::string_view> known) const {
     for (auto it = obj_.begin(); it != obj_.end(); ++it) {
       const std::string& key = it.key();
@@ -93,28 +156,29 @@ class FieldReader {
     return Status::Ok();
   }
 
-  Status Require(const char* key, const Json** out) const {
+  template <typename Value>
+  Status Require(const char* key, const Value** out) const {
     *out = Find(key);
     if (*out == nullptr) return Invalid(PathOf(key), "required");
     return Status::Ok();
   }
 
   Status RequireString(const char* key, std::string* out) const {
-    const Json* v = nullptr;
-    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    auto v = Find(key);
+    if (v == nullptr) return Invalid(PathOf(key), "required");
     return ReadString(key, *v, out);
   }
 
   // Absent leaves `out` unchanged (the type's default).
   Status OptionalString(const char* key, std::string* out) const {
-    const Json* v = Find(key);
+    auto v = Find(key);
     return v == nullptr ? Status::Ok() : ReadString(key, *v, out);
   }
 
   // Absent or null read as "".
   Status OptionalNullableString(const char* key, std::string* out) const {
-    const Json* v = Find(key);
-    if (v == nullptr || v->is_null()) {
+    auto v = Find(key);
+    if (v == nullptr || IsNull(*v)) {
       out->clear();
       return Status::Ok();
     }
@@ -130,13 +194,13 @@ class FieldReader {
   // An integer in [min, max]; integers beyond int64 are refused, floats too.
   Status RequireInt64(const char* key, int64_t min, int64_t max,
                       int64_t* out) const {
-    const Json* v = nullptr;
-    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    auto v = Find(key);
+    if (v == nullptr) return Invalid(PathOf(key), "required");
     return ReadInt64(key, *v, min, max, out);
   }
 
   Status OptionalInt(const char* key, int min, int max, int* out) const {
-    const Json* v = Find(key);
+    auto v = Find(key);
     if (v == nullptr) return Status::Ok();
     int64_t value = 0;
     CASESYNC_RETURN_IF_ERROR(ReadInt64(key, *v, min, max, &value));
@@ -145,13 +209,13 @@ class FieldReader {
   }
 
   Status RequireBool(const char* key, bool* out) const {
-    const Json* v = nullptr;
-    CASESYNC_RETURN_IF_ERROR(Require(key, &v));
+    auto v = Find(key);
+    if (v == nullptr) return Invalid(PathOf(key), "required");
     return ReadBool(key, *v, out);
   }
 
   Status OptionalBool(const char* key, bool* out) const {
-    const Json* v = Find(key);
+    auto v = Find(key);
     return v == nullptr ? Status::Ok() : ReadBool(key, *v, out);
   }
 
@@ -174,7 +238,7 @@ class FieldReader {
   // and the call traps.
   template <auto kFromName, typename Enum>
   Status OptionalEnum(const char* key, Enum* out) const {
-    const Json* v = Find(key);
+    auto v = Find(key);
     if (v == nullptr) return Status::Ok();
     std::string name;
     CASESYNC_RETURN_IF_ERROR(ReadString(key, *v, &name));
@@ -185,24 +249,25 @@ class FieldReader {
   }
 
  private:
-  Status ReadString(const char* key, const Json& v, std::string* out) const {
-    if (!v.is_string()) return Invalid(PathOf(key), "expected a string");
-    *out = v.get<std::string>();
+  template <typename Value>
+  Status ReadString(const char* key, const Value& v, std::string* out) const {
+    if (!IsString(v)) return Invalid(PathOf(key), "expected a string");
+    GetString(v, out);
     return Status::Ok();
   }
 
-  Status ReadInt64(const char* key, const Json& v, int64_t min, int64_t max,
+  template <typename Value>
+  Status ReadInt64(const char* key, const Value& v, int64_t min, int64_t max,
                    int64_t* out) const {
-    if (!v.is_number_integer()) {
-      return Invalid(PathOf(key), "expected an integer");
-    }
+    JsonInteger n = GetInteger(v);
+    if (!n.is_integer) return Invalid(PathOf(key), "expected an integer");
     // Unsigned JSON integers above INT64_MAX do not fit.
-    if (v.is_number_unsigned() &&
-        v.get<uint64_t>() >
+    if (n.is_unsigned &&
+        n.unsigned_value >
             static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       return Invalid(PathOf(key), "out of range");
     }
-    int64_t value = v.get<int64_t>();
+    int64_t value = n.value;
     if (value < min || value > max) {
       return Invalid(PathOf(key), "must be between " + std::to_string(min) +
                                       " and " + std::to_string(max));
@@ -211,15 +276,19 @@ class FieldReader {
     return Status::Ok();
   }
 
-  Status ReadBool(const char* key, const Json& v, bool* out) const {
-    if (!v.is_boolean()) return Invalid(PathOf(key), "expected a boolean");
-    *out = v.get<bool>();
+  template <typename Value>
+  Status ReadBool(const char* key, const Value& v, bool* out) const {
+    std::optional<bool> b = GetBool(v);
+    if (!b) return Invalid(PathOf(key), "expected a boolean");
+    *out = *b;
     return Status::Ok();
   }
 
-  const Json& obj_;
+  const Object& obj_;
   std::string path_;
 };
+
+using FieldReader = BasicFieldReader<Json>;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
@@ -233,7 +302,8 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
   size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
-  for (char c : text) {
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    char c = text[pos];
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -241,6 +311,9 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
         escaped = true;
       } else if (c == '"') {
         in_string = false;
+      } else {
+        // Skip to the string's next quote or backslash.
+        pos = SkipPlainStringBytes(text, pos + 1) - 1;
       }
       continue;
     }
@@ -261,6 +334,25 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
     }
   }
   return false;
+}
+
+// Checks 1 to 3 of docs/protocol.md §1, before any parser sees the text:
+// length, UTF-8, depth.
+Status CheckText(std::string_view text, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status(ErrorCode::kPayloadTooLarge,
+                  "the body is " + std::to_string(text.size()) +
+                      " bytes, over the limit of " + std::to_string(max_bytes));
+  }
+  if (!IsValidUtf8(text)) {
+    return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
+  }
+  if (NestsDeeperThan(text, kMaxJsonDepth)) {
+    return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
+                                           std::to_string(kMaxJsonDepth) +
+                                           " levels");
+  }
+  return Status::Ok();
 }
 
 // Checks what the grammar does not: no string (key or value) longer than
@@ -554,6 +646,324 @@ Status DecodeEach(const Json& items, const std::string& path, Decode decode,
 
 Json NullIfEmpty(const std::string& s) { return s.empty() ? Json() : Json(s); }
 
+// The row grammars of docs/protocol.md §5 for the two bulk tables, over a
+// Json document (CaseFromJson) or the fast decoder's spans (PullRows::kTyped).
+template <typename Object>
+Result<Case> CaseFromFields(const BasicFieldReader<Object>& f) {
+  Case c;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("number", &c.number));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("accountId", &c.account_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactId", &c.contact_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("serviceId", &c.service_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("productId", &c.product_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("issueTypeId", &c.issue_type_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactHours", &c.contact_hours));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactPhone", &c.contact_phone));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("subject", &c.subject));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("description", &c.description));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalInt("priority", kPriorityCritical, kPriorityLow, &c.priority));
+  CASESYNC_RETURN_IF_ERROR(
+      f.template OptionalEnum<CaseStateFromName>("state", &c.state));
+  CASESYNC_RETURN_IF_ERROR(
+      f.template OptionalEnum<ChannelFromName>("channel", &c.channel));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalNullableString("parentId", &c.parent_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("updatedAt", &c.updated_at));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalString("resolutionCode", &c.resolution_code));
+  CASESYNC_RETURN_IF_ERROR(
+      f.OptionalString("resolutionNotes", &c.resolution_notes));
+  return c;
+}
+
+template <typename Object>
+Result<Comment> CommentFromFields(const BasicFieldReader<Object>& f) {
+  Comment c;
+  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("caseId", &c.case_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("authorId", &c.author_id));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("body", &c.body));
+  CASESYNC_RETURN_IF_ERROR(
+      f.template OptionalEnum<VisibilityFromName>("visibility", &c.visibility));
+  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+// The fast pull-response decoder: one pass of JsonScanner over the text,
+// straight into PullResponse, with no Json document (rows become Json only
+// with PullRows::kJson, rejections always: they are few and carry args).
+//
+// It must refuse exactly what DecodePullResponseDom refuses, with the same
+// error. Syntax and limit problems (malformed JSON, long strings, duplicate
+// keys) end the scan at once: as with ParseJson, the first one in text order
+// wins, and any of them beats a grammar error. Grammar errors are only
+// recorded during the scan and decided at the end in the DOM decoder's order
+// (top-level fields in sorted order for unknown ones, then cursor,
+// lastMutationId, patch, rejections, more), since a document's fields may
+// come in any order.
+class PullResponseReader {
+ public:
+  PullResponseReader(std::string_view text, PullRows rows)
+      : scanner_(text), rows_(rows) {}
+
+  Result<PullResponse> Read() {
+    if (!Scan()) return ScanProblem();
+    return Finish();
+  }
+
+ private:
+  Status ScanProblem() const {
+    const Status& problem = scanner_.problem();
+    if (problem.code() == ErrorCode::kMalformedJson) {
+      return MalformedJson(scanner_.text());
+    }
+    if (problem.code() == ErrorCode::kInvalidRequest) {
+      return Invalid("", "duplicate key " + Quote(scanner_.duplicate_key()));
+    }
+    return problem;
+  }
+
+  // Scans the whole text; false on a syntax or limit problem.
+  bool Scan() {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.Begin() || !scanner_.PeekKind(&kind)) return false;
+    if (kind != JsonKind::kObject) {
+      is_object_ = false;
+      return scanner_.SkipValue(nullptr) && scanner_.End();
+    }
+    scanner_.EnterObject();
+    std::string_view key;
+    bool done = false;
+    while (scanner_.NextKey(&key, &done) && !done) {
+      bool ok = true;
+      if (key == "patch" || key == "rejections") {
+        ok = ScanArrayField(key);
+      } else if (key == "cursor" || key == "lastMutationId" || key == "more") {
+        JsonSpan span;
+        ok = scanner_.SkipValue(&span);
+        top_.members.emplace_back(key, span);
+      } else {
+        if (!unknown_top_ || key < *unknown_top_) unknown_top_ = key;
+        ok = scanner_.SkipValue(nullptr);
+      }
+      if (!ok) return false;
+    }
+    return done && scanner_.End();
+  }
+
+  bool ScanArrayField(std::string_view key) {
+    bool is_patch = key == "patch";
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.PeekKind(&kind)) return false;
+    top_.members.emplace_back(key, JsonSpan{kind, {}, false});
+    if (kind != JsonKind::kArray) return scanner_.SkipValue(nullptr);
+    scanner_.EnterArray();
+    bool done = false;
+    for (size_t i = 0;; ++i) {
+      if (!scanner_.NextElement(&done)) return false;
+      if (done) return true;
+      if (is_patch) {
+        if (!ScanPatchOp(i)) return false;
+      } else {
+        JsonSpan span;
+        if (!scanner_.SkipValue(&span)) return false;
+        rejections_.push_back(span);
+      }
+    }
+  }
+
+  // patchOp := {op, table, row}; decoded once the element is complete
+  // because its fields come in any order (servers send op, row, table).
+  bool ScanPatchOp(size_t index) {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.PeekKind(&kind)) return false;
+    if (!patch_error_.ok() || kind != JsonKind::kObject) {
+      if (patch_error_.ok()) {
+        patch_error_ = Invalid(IndexPath("patch", index), "expected an object");
+      }
+      return scanner_.SkipValue(nullptr);
+    }
+    scanner_.EnterObject();
+    SpanObject& op_fields = op_fields_;
+    op_fields.members.clear();
+    std::optional<std::string_view> unknown;
+    row_.members.clear();
+    std::string_view key;
+    bool done = false;
+    while (true) {
+      if (!scanner_.NextKey(&key, &done)) return false;
+      if (done) break;
+      JsonSpan span;
+      if (key == "row") {
+        if (!scanner_.PeekKind(&span.kind)) return false;
+        if (!(span.kind == JsonKind::kObject ? ScanRow(&span)
+                                             : scanner_.SkipValue(&span))) {
+          return false;
+        }
+      } else if (!scanner_.SkipValue(&span)) {
+        return false;
+      }
+      if (key == "op" || key == "table" || key == "row") {
+        op_fields.members.emplace_back(key, span);
+      } else if (!unknown || key < *unknown) {
+        unknown = key;
+      }
+    }
+    patch_error_ = DecodeOp(index, op_fields, unknown);
+    return true;
+  }
+
+  // A row object: its members are kept as spans in row_.
+  bool ScanRow(JsonSpan* out) {
+    size_t start = scanner_.position();
+    scanner_.EnterObject();
+    std::string_view key;
+    bool done = false;
+    while (true) {
+      if (!scanner_.NextKey(&key, &done)) return false;
+      if (done) break;
+      JsonSpan span;
+      if (!scanner_.SkipValue(&span)) return false;
+      row_.members.emplace_back(key, span);
+    }
+    out->kind = JsonKind::kObject;
+    out->raw = scanner_.text().substr(start, scanner_.position() - start);
+    return true;
+  }
+
+  // DecodePatchOp's checks, in its order, over the scanned element.
+  Status DecodeOp(size_t index, const SpanObject& fields,
+                  const std::optional<std::string_view>& unknown) {
+    std::string path = IndexPath("patch", index);
+    if (unknown) return Invalid(path, "unknown field " + Quote(*unknown));
+    BasicFieldReader<SpanObject> f(fields, std::move(path));
+    PatchOp op;
+    std::string kind;
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("op", &kind));
+    const JsonSpan* row = f.Find("row");
+    if (kind == "clear") {
+      op.op = PatchOpKind::kClear;
+      CASESYNC_RETURN_IF_ERROR(f.OptionalString("table", &op.table));
+      if (!op.table.empty() && !IsPatchTable(op.table)) {
+        return Invalid(f.PathOf("table"), "unknown table " + Quote(op.table));
+      }
+      if (row != nullptr && row->kind != JsonKind::kNull) {
+        return Invalid(f.PathOf("row"), "a clear has no row");
+      }
+      result_.patch.push_back(std::move(op));
+      return Status::Ok();
+    }
+    if (kind == "put") {
+      op.op = PatchOpKind::kPut;
+    } else if (kind == "del") {
+      op.op = PatchOpKind::kDel;
+    } else {
+      return Invalid(f.PathOf("op"), "expected put, del or clear");
+    }
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("table", &op.table));
+    if (!IsPatchTable(op.table)) {
+      return Invalid(f.PathOf("table"), "unknown table " + Quote(op.table));
+    }
+    if (row == nullptr) return Invalid(f.PathOf("row"), "required");
+    if (row->kind != JsonKind::kObject) {
+      return Invalid(f.PathOf("row"), "expected an object");
+    }
+    BasicFieldReader<SpanObject> row_fields(row_, f.PathOf("row"));
+    CASESYNC_RETURN_IF_ERROR(row_fields.RequireNonEmptyString("id", &id_));
+    DecodeRow(*row, &op);
+    result_.patch.push_back(std::move(op));
+    return Status::Ok();
+  }
+
+  // Fills op->row (kJson, and deletes) or op->decoded (kTyped puts).
+  void DecodeRow(const JsonSpan& row, PatchOp* op) const {
+    if (rows_ == PullRows::kJson || op->op == PatchOpKind::kDel) {
+      op->row = Json::parse(row.raw.begin(), row.raw.end(), nullptr,
+                            /*allow_exceptions=*/false);
+      return;
+    }
+    BasicFieldReader<SpanObject> f(row_, "");
+    if (op->table == kTableCases) {
+      op->decoded = ToDecodedRow(CaseFromFields(f));
+      return;
+    }
+    if (op->table == kTableComments) {
+      op->decoded = ToDecodedRow(CommentFromFields(f));
+      return;
+    }
+    // The small tables: through Json, as before.
+    Json j = Json::parse(row.raw.begin(), row.raw.end(), nullptr,
+                         /*allow_exceptions=*/false);
+    if (op->table == kTableCatalog) {
+      op->decoded = ToDecodedRow(CatalogItemFromJson(j));
+    } else if (op->table == kTableUsers) {
+      op->decoded = ToDecodedRow(UserFromJson(j));
+    } else {
+      op->decoded = ToDecodedRow(AccountFromJson(j));
+    }
+  }
+
+  template <typename T>
+  static DecodedRow ToDecodedRow(Result<T> row) {
+    if (!row.ok()) return row.status();
+    return std::move(row).value();
+  }
+
+  // The top-level grammar, in DecodePullResponseDom's order.
+  Result<PullResponse> Finish() {
+    if (!is_object_) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "the body must be a JSON object");
+    }
+    if (unknown_top_)
+      return Invalid("", "unknown field " + Quote(*unknown_top_));
+    BasicFieldReader<SpanObject> f(top_, "");
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("cursor", &result_.cursor));
+    CASESYNC_RETURN_IF_ERROR(CheckCursorLength("cursor", result_.cursor));
+    CASESYNC_RETURN_IF_ERROR(f.RequireInt64("lastMutationId", 0, kInt64Max,
+                                            &result_.last_mutation_id));
+    CASESYNC_RETURN_IF_ERROR(RequireArray(f, "patch"));
+    CASESYNC_RETURN_IF_ERROR(patch_error_);
+    CASESYNC_RETURN_IF_ERROR(RequireArray(f, "rejections"));
+    result_.rejections.reserve(rejections_.size());
+    for (size_t i = 0; i < rejections_.size(); ++i) {
+      const JsonSpan& span = rejections_[i];
+      Json j = Json::parse(span.raw.begin(), span.raw.end(), nullptr,
+                           /*allow_exceptions=*/false);
+      Rejection rejection;
+      CASESYNC_RETURN_IF_ERROR(
+          DecodeRejection(j, IndexPath("rejections", i), &rejection));
+      result_.rejections.push_back(std::move(rejection));
+    }
+    CASESYNC_RETURN_IF_ERROR(f.RequireBool("more", &result_.more));
+    return std::move(result_);
+  }
+
+  static Status RequireArray(const BasicFieldReader<SpanObject>& f,
+                             const char* key) {
+    const JsonSpan* v = f.Find(key);
+    if (v == nullptr) return Invalid(key, "required");
+    if (v->kind != JsonKind::kArray) return Invalid(key, "expected an array");
+    return Status::Ok();
+  }
+
+  JsonScanner scanner_;
+  PullRows rows_;
+  bool is_object_ = true;
+  std::optional<std::string_view> unknown_top_;
+  SpanObject top_;        // cursor, lastMutationId, more; patch and
+                          // rejections by kind only
+  SpanObject op_fields_;  // the current patch op's op, table, row
+  SpanObject row_;        // the current patch row's members
+  std::vector<JsonSpan> rejections_;
+  Status patch_error_;  // the first patch element's error
+  std::string id_;      // scratch for the row id check
+  PullResponse result_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -582,19 +992,7 @@ bool IsPatchTable(std::string_view table) {
 // JSON text
 
 Result<Json> ParseJson(std::string_view text, size_t max_bytes) {
-  if (text.size() > max_bytes) {
-    return Status(ErrorCode::kPayloadTooLarge,
-                  "the body is " + std::to_string(text.size()) +
-                      " bytes, over the limit of " + std::to_string(max_bytes));
-  }
-  if (!IsValidUtf8(text)) {
-    return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
-  }
-  if (NestsDeeperThan(text, kMaxJsonDepth)) {
-    return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
-                                           std::to_string(kMaxJsonDepth) +
-                                           " levels");
-  }
+  CASESYNC_RETURN_IF_ERROR(CheckText(text, max_bytes));
   ParseLimits limits;
   Json doc = Json::parse(
       text.begin(), text.end(),
@@ -701,7 +1099,7 @@ std::string EncodePullRequest(const PullRequest& r) {
 
 // pullResponse := {cursor: string, lastMutationId: int64 >= 0,
 //                  patch: [patchOp], rejections: [rejection], more: bool}
-Result<PullResponse> DecodePullResponse(std::string_view text) {
+Result<PullResponse> DecodePullResponseDom(std::string_view text) {
   CASESYNC_ASSIGN_OR_RETURN(
       Json doc, ParseObject(text, std::numeric_limits<size_t>::max()));
   FieldReader f(doc, "");
@@ -722,6 +1120,11 @@ Result<PullResponse> DecodePullResponse(std::string_view text) {
       DecodeEach(*rejections, "rejections", DecodeRejection, &r.rejections));
   CASESYNC_RETURN_IF_ERROR(f.RequireBool("more", &r.more));
   return r;
+}
+
+Result<PullResponse> DecodePullResponse(std::string_view text, PullRows rows) {
+  CASESYNC_RETURN_IF_ERROR(CheckText(text, std::numeric_limits<size_t>::max()));
+  return PullResponseReader(text, rows).Read();
 }
 
 // Written piece by piece rather than as one Json document: a page holds up to
@@ -864,33 +1267,7 @@ Json CaseToJson(const Case& c) {
 
 Result<Case> CaseFromJson(const Json& j) {
   if (!j.is_object()) return Invalid("case", "expected an object");
-  FieldReader f(j, "");
-  Case c;
-  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("number", &c.number));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("accountId", &c.account_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactId", &c.contact_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("serviceId", &c.service_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("productId", &c.product_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("issueTypeId", &c.issue_type_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactHours", &c.contact_hours));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("contactPhone", &c.contact_phone));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("subject", &c.subject));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("description", &c.description));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalInt("priority", kPriorityCritical, kPriorityLow, &c.priority));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalEnum<CaseStateFromName>("state", &c.state));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalEnum<ChannelFromName>("channel", &c.channel));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalNullableString("parentId", &c.parent_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("updatedAt", &c.updated_at));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalString("resolutionCode", &c.resolution_code));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalString("resolutionNotes", &c.resolution_notes));
-  return c;
+  return CaseFromFields(FieldReader(j, ""));
 }
 
 Json CommentToJson(const Comment& c) {
@@ -906,16 +1283,7 @@ Json CommentToJson(const Comment& c) {
 
 Result<Comment> CommentFromJson(const Json& j) {
   if (!j.is_object()) return Invalid("comment", "expected an object");
-  FieldReader f(j, "");
-  Comment c;
-  CASESYNC_RETURN_IF_ERROR(f.RequireNonEmptyString("id", &c.id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("caseId", &c.case_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("authorId", &c.author_id));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("body", &c.body));
-  CASESYNC_RETURN_IF_ERROR(
-      f.OptionalEnum<VisibilityFromName>("visibility", &c.visibility));
-  CASESYNC_RETURN_IF_ERROR(f.OptionalString("createdAt", &c.created_at));
-  return c;
+  return CommentFromFields(FieldReader(j, ""));
 }
 
 Json CatalogItemToJson(const CatalogItem& item) {

@@ -11,6 +11,41 @@
 namespace casesync {
 namespace {
 
+// The WHERE part of a keyset page: rows strictly after `key` in `order`
+// (CaseQuery). Parameters ?6 value, ?7 created_at, ?8 id.
+std::string KeysetCondition(CaseQuery::Order order, const CaseKey& key) {
+  constexpr const char* kAfterCreatedThenId =
+      "(created_at < ?7 OR (created_at = ?7 AND id > ?8))";
+  switch (order) {
+    case CaseQuery::Order::kUpdatedDesc:
+      return " AND (updated_at < ?6 OR (updated_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kUpdatedAsc:
+      return " AND (updated_at > ?6 OR (updated_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kCreatedDesc:
+      return " AND (created_at < ?6 OR (created_at = ?6 AND id > ?8))";
+    case CaseQuery::Order::kNumberDesc:
+      break;
+  }
+  // Unnumbered cases come first; after one of them come the rest of them,
+  // then every numbered case.
+  if (key.value.empty()) {
+    return std::string(" AND (number <> '' OR ") + kAfterCreatedThenId + ")";
+  }
+  return std::string(
+             " AND number <> '' AND (number < ?6 OR (number = ?6 AND ") +
+         kAfterCreatedThenId + "))";
+}
+
+// Runs `apply` on a put's row: the one the fast decoder already decoded
+// (PullRows::kTyped), or else the row decoded from its Json by `from_json`
+// (a lambda: em++ 3.1.6 miscompiles our functions passed as pointers).
+template <typename T, typename FromJson, typename Apply>
+Status WithRow(const PatchOp& op, FromJson from_json, Apply apply) {
+  if (const T* decoded = std::get_if<T>(&op.decoded)) return apply(*decoded);
+  CASESYNC_ASSIGN_OR_RETURN(T row, from_json(op.row));
+  return apply(row);
+}
+
 // Meta keys. Keys set through SetMeta are prefixed so the embedding can never
 // overwrite the replica's own.
 constexpr const char* kMetaClientId = "client_id";
@@ -417,63 +452,81 @@ Status Replica::ApplyPatchOp(const PatchOp& op) {
       return s->Run();
     }
     case PatchOpKind::kPut: {
+      if (const Status* refused = std::get_if<Status>(&op.decoded)) {
+        return *refused;
+      }
       if (op.table == kTableCases) {
-        CASESYNC_ASSIGN_OR_RETURN(Case c, CaseFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(Statement * s,
-                                  db_->Prepare(InsertCaseSql(false)));
-        BindCase(*s, c);
-        return s->Run();
+        return WithRow<Case>(
+            op, [](const Json& j) { return CaseFromJson(j); },
+            [&](const Case& c) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(Statement * s,
+                                        db_->Prepare(InsertCaseSql(false)));
+              BindCase(*s, c);
+              return s->Run();
+            });
       }
       if (op.table == kTableComments) {
-        CASESYNC_ASSIGN_OR_RETURN(Comment c, CommentFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(Statement * s,
-                                  db_->Prepare(InsertCommentSql(false)));
-        BindComment(*s, c);
-        return s->Run();
+        return WithRow<Comment>(
+            op, [](const Json& j) { return CommentFromJson(j); },
+            [&](const Comment& c) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(Statement * s,
+                                        db_->Prepare(InsertCommentSql(false)));
+              BindComment(*s, c);
+              return s->Run();
+            });
       }
       if (op.table == kTableCatalog) {
-        CASESYNC_ASSIGN_OR_RETURN(CatalogItem item,
-                                  CatalogItemFromJson(op.row));
         view_->InvalidateCatalog();
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO catalog(id, kind, parent_id, "
-                         "name, sort, active) VALUES(?, ?, ?, ?, ?, ?)"));
-        s->Bind(1, item.id)
-            .Bind(2, CatalogKindName(item.kind))
-            .Bind(3, item.parent_id)
-            .Bind(4, item.name)
-            .Bind(5, item.sort)
-            .Bind(6, item.active ? 1 : 0);
-        return s->Run();
+        return WithRow<CatalogItem>(
+            op, [](const Json& j) { return CatalogItemFromJson(j); },
+            [&](const CatalogItem& item) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO catalog(id, kind, "
+                               "parent_id, name, sort, active) "
+                               "VALUES(?, ?, ?, ?, ?, ?)"));
+              s->Bind(1, item.id)
+                  .Bind(2, CatalogKindName(item.kind))
+                  .Bind(3, item.parent_id)
+                  .Bind(4, item.name)
+                  .Bind(5, item.sort)
+                  .Bind(6, item.active ? 1 : 0);
+              return s->Run();
+            });
       }
       if (op.table == kTableUsers) {
-        CASESYNC_ASSIGN_OR_RETURN(User u, UserFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO users(id, account_id, email, "
-                         "name, phone, role, status) "
-                         "VALUES(?, ?, ?, ?, ?, ?, ?)"));
-        s->Bind(1, u.id)
-            .Bind(2, u.account_id)
-            .Bind(3, u.email)
-            .Bind(4, u.name)
-            .Bind(5, u.phone)
-            .Bind(6, RoleName(u.role))
-            .Bind(7, UserStatusName(u.status));
-        return s->Run();
+        return WithRow<User>(
+            op, [](const Json& j) { return UserFromJson(j); },
+            [&](const User& u) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO users(id, account_id, "
+                               "email, name, phone, role, status) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+              s->Bind(1, u.id)
+                  .Bind(2, u.account_id)
+                  .Bind(3, u.email)
+                  .Bind(4, u.name)
+                  .Bind(5, u.phone)
+                  .Bind(6, RoleName(u.role))
+                  .Bind(7, UserStatusName(u.status));
+              return s->Run();
+            });
       }
       if (op.table == kTableAccounts) {
-        CASESYNC_ASSIGN_OR_RETURN(Account a, AccountFromJson(op.row));
-        CASESYNC_ASSIGN_OR_RETURN(
-            Statement * s,
-            db_->Prepare("INSERT OR REPLACE INTO accounts(id, name, tax_id, "
-                         "domains) VALUES(?, ?, ?, ?)"));
-        s->Bind(1, a.id)
-            .Bind(2, a.name)
-            .Bind(3, a.tax_id)
-            .Bind(4, DumpJson(Json(a.domains)));
-        return s->Run();
+        return WithRow<Account>(
+            op, [](const Json& j) { return AccountFromJson(j); },
+            [&](const Account& a) -> Status {
+              CASESYNC_ASSIGN_OR_RETURN(
+                  Statement * s,
+                  db_->Prepare("INSERT OR REPLACE INTO accounts(id, name, "
+                               "tax_id, domains) VALUES(?, ?, ?, ?)"));
+              s->Bind(1, a.id)
+                  .Bind(2, a.name)
+                  .Bind(3, a.tax_id)
+                  .Bind(4, DumpJson(Json(a.domains)));
+              return s->Run();
+            });
       }
       break;
     }
@@ -596,6 +649,19 @@ Status Replica::ApplyPull(const PullResponse& pull, std::string_view now) {
 
 // ---- reads ----
 
+CaseKey CaseKeyOf(const Case& c, CaseQuery::Order order) {
+  switch (order) {
+    case CaseQuery::Order::kUpdatedDesc:
+    case CaseQuery::Order::kUpdatedAsc:
+      return {c.updated_at, "", c.id};
+    case CaseQuery::Order::kCreatedDesc:
+      return {c.created_at, "", c.id};
+    case CaseQuery::Order::kNumberDesc:
+      break;
+  }
+  return {c.number, c.created_at, c.id};
+}
+
 Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
   std::string sql = std::string("SELECT ") + kCaseColumns +
                     ", pending FROM view_cases WHERE 1";
@@ -606,6 +672,7 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
         " AND (number LIKE ?3 ESCAPE '\\' OR subject LIKE ?3 ESCAPE '\\' OR "
         "description LIKE ?3 ESCAPE '\\')";
   }
+  if (q.after) sql += KeysetCondition(q.order, *q.after);
   switch (q.order) {
     case CaseQuery::Order::kUpdatedDesc:
       sql += " ORDER BY updated_at DESC, id";
@@ -614,7 +681,8 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
       sql += " ORDER BY updated_at ASC, id";
       break;
     case CaseQuery::Order::kNumberDesc:
-      sql += " ORDER BY number = '' DESC, number DESC, created_at DESC";
+      // id last: the order must be total for keyset pages to be exact.
+      sql += " ORDER BY number = '' DESC, number DESC, created_at DESC, id";
       break;
     case CaseQuery::Order::kCreatedDesc:
       sql += " ORDER BY created_at DESC, id";
@@ -627,6 +695,11 @@ Result<std::vector<CaseListItem>> Replica::ListCases(const CaseQuery& q) {
   if (!q.product_id.empty()) s->Bind(2, q.product_id);
   if (!q.search.empty()) s->Bind(3, LikePattern(q.search));
   s->Bind(4, static_cast<int64_t>(q.limit)).Bind(5, q.offset);
+  if (q.after) {
+    s->Bind(6, q.after->value)
+        .Bind(7, q.after->created_at)
+        .Bind(8, q.after->id);
+  }
   std::vector<CaseListItem> out;
   while (true) {
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());

@@ -31,6 +31,13 @@ Statement& Statement::Bind(int index, std::string_view v) {
   return *this;
 }
 
+Statement& Statement::BindView(int index, std::string_view v) {
+  int rc = sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_STATIC,
+                               SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
@@ -147,9 +154,9 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement*> Database::Prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
+  std::string key(sql);
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);

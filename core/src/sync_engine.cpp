@@ -308,7 +308,7 @@ Status SyncEngine::OnPullResponse(int http_status, std::string_view body,
     OnErrorAnswer(http_status, body);
     return Status::Ok();
   }
-  Result<PullResponse> page = DecodePullResponse(body);
+  Result<PullResponse> page = DecodePullResponse(body, PullRows::kTyped);
   if (!page.ok()) {
     Fail(Status(ErrorCode::kUnavailable,
                 "unreadable pull reply: " + page.status().message()));

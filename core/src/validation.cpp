@@ -1,6 +1,7 @@
 #include "casesync/validation.h"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -364,7 +365,21 @@ const CatalogItem* FindActiveItem(const CatalogLookup& catalog,
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
   for (size_t pos = 0; pos < s.size();) {
+    // ASCII runs eight bytes at a time: a pull page is megabytes of mostly
+    // ASCII text, checked whole before it is parsed.
+    uint64_t word = 0;
+    while (pos + 8 <= s.size()) {
+      std::memcpy(&word, s.data() + pos, 8);
+      if ((word & kHighBits) != 0) break;
+      pos += 8;
+    }
+    if (pos >= s.size()) break;
+    if (static_cast<unsigned char>(s[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
     if (!DecodeCodePoint(s, pos)) return false;
   }
   return true;

@@ -389,6 +389,67 @@ TEST_SUITE("replica") {
     CHECK(closed_count == 10);
   }
 
+  TEST_CASE("keyset pages give exactly the OFFSET pages, in every order") {
+    TempDbPath path;
+    auto r = SignedIn(path);
+    PullResponse pull;
+    pull.cursor = "c2";
+    // Few distinct times, so that sort values tie; unnumbered rows (number
+    // "", the only empty sort value: the columns are NOT NULL) both
+    // confirmed and pending.
+    for (int i = 1; i <= 40; ++i) {
+      Case c = ServerCase("case-" + std::to_string(100 - i),
+                          i % 5 == 0 ? "" : FormatCaseNumber(i % 17),
+                          i % 2 == 0 ? CaseState::kClosed : CaseState::kOpen);
+      c.updated_at = FormatIsoTime(1'700'000'000'000 + (i % 4) * 1000);
+      c.created_at = FormatIsoTime(1'600'000'000'000 + (i % 3) * 1000);
+      c.subject = i % 3 == 0 ? "Token bloqueado" : "Factura";
+      pull.patch.push_back(PutCase(c));
+    }
+    REQUIRE(r->ApplyPull(pull, kT0).ok());
+    for (int i = 0; i < 4; ++i) {
+      REQUIRE(r->Mutate("createCase", CaseArgs("pending-" + std::to_string(i)),
+                        i < 2 ? kT0 : kT1)
+                  .ok());
+    }
+
+    for (CaseQuery::Order order :
+         {CaseQuery::Order::kUpdatedDesc, CaseQuery::Order::kUpdatedAsc,
+          CaseQuery::Order::kNumberDesc, CaseQuery::Order::kCreatedDesc}) {
+      for (int filter = 0; filter < 3; ++filter) {
+        CaseQuery q;
+        q.order = order;
+        if (filter == 1) q.state = CaseState::kOpen;
+        if (filter == 2) q.search = "token";
+        auto all = r->ListCases(q);
+        REQUIRE(all.ok());
+        REQUIRE(all->size() > 7);
+        CAPTURE(static_cast<int>(order));
+        CAPTURE(filter);
+        q.limit = 7;
+        std::vector<std::string> by_offset, by_keyset;
+        for (q.offset = 0;; q.offset += q.limit) {
+          auto page = r->ListCases(q);
+          REQUIRE(page.ok());
+          for (const CaseListItem& item : *page) by_offset.push_back(item.c.id);
+          if (page->size() < static_cast<size_t>(q.limit)) break;
+        }
+        q.offset = 0;
+        while (true) {
+          auto page = r->ListCases(q);
+          REQUIRE(page.ok());
+          for (const CaseListItem& item : *page) by_keyset.push_back(item.c.id);
+          if (page->size() < static_cast<size_t>(q.limit)) break;
+          q.after = CaseKeyOf(page->back().c, order);
+        }
+        std::vector<std::string> whole;
+        for (const CaseListItem& item : *all) whole.push_back(item.c.id);
+        CHECK(by_offset == whole);
+        CHECK(by_keyset == whole);
+      }
+    }
+  }
+
   TEST_CASE("drafts autosave, survive reopen and are deleted") {
     TempDbPath path;
     {

@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       [](const auto& r) { return casesync::EncodePullRequest(r); },
       "pull request round trip");
   RoundTrip<casesync::PullResponse>(
-      text, casesync::DecodePullResponse,
+      text, [](std::string_view t) { return casesync::DecodePullResponse(t); },
       [](const auto& r) { return casesync::EncodePullResponse(r); },
       "pull response round trip");
   RoundTrip<casesync::PokeResponse>(

@@ -133,7 +133,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string fresh = "fuzz-client-" + std::to_string(++user_switches);
       Require(r->SetActor(next, fresh).ok(), "SetActor switch");
     } else {
-      auto pull = casesync::DecodePullResponse(chunk);
+      // Both row forms: Json rows, and rows decoded by the fast decoder as
+      // the sync engine asks for them (their errors surface in ApplyPull).
+      auto pull = casesync::DecodePullResponse(
+          chunk, chunk.size() % 2 == 0 ? casesync::PullRows::kTyped
+                                       : casesync::PullRows::kJson);
       if (!pull.ok()) continue;
       casesync::Status st = r->ApplyPull(*pull, kNow);
       if (!st.ok()) {

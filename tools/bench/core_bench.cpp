@@ -11,9 +11,12 @@
 //           cases already in the store, per journal_mode × synchronous.
 //   patch   ApplyPull of one page of 10,000 case puts into a fresh replica:
 //           (a) from a decoded PullResponse, (b) DecodePullResponse of the
-//           JSON text + ApplyPull; rows/s.
+//           JSON text (typed rows, as SyncEngine does) + ApplyPull, (b0) the
+//           same with the former DOM decoder (DecodePullResponseDom); rows/s.
 //   list    ListCases over 10,000 cases, sorted by updated (desc), with and
-//           without a state filter, all rows and a page of 50; median ms.
+//           without a state filter, all rows and a page of 50; a page of 50
+//           at row 5,000 by OFFSET and by keyset (CaseQuery::after) in every
+//           order; median ms.
 //   rebase  ApplyPull of a 10-row patch with 100 pending mutations
 //           (updateCaseContact / addComment on random cases) to replay,
 //           against the same patch with none pending.
@@ -501,6 +504,37 @@ void BenchList(const Options& opt, Replica& replica, size_t n,
     report.Add(name, ms, "ms");
     report.Add("    CPU time of the above", cpu_ms, "ms");
   }
+  // A deep page (rows n/2 .. n/2+49, no filter) by OFFSET and by keyset
+  // (CaseQuery::after = the key of row n/2-1), in every order.
+  const struct {
+    CaseQuery::Order order;
+    const char* name;
+  } orders[] = {{CaseQuery::Order::kUpdatedDesc, "updated desc"},
+                {CaseQuery::Order::kUpdatedAsc, "updated asc"},
+                {CaseQuery::Order::kNumberDesc, "number desc"},
+                {CaseQuery::Order::kCreatedDesc, "created desc"}};
+  const int deep = static_cast<int>(n / 2);
+  for (const auto& o : orders) {
+    CaseQuery q;
+    q.order = o.order;
+    q.limit = 1;
+    q.offset = deep - 1;
+    auto last = replica.ListCases(q);
+    if (!last.ok() || last->empty()) Die(last.status(), "ListCases (key)");
+    q.limit = 50;
+    q.offset = deep;
+    size_t rows = 0;
+    double cpu_ms = 0;
+    std::string name = "page of 50 at row " + Thousands(n / 2) + ", " + o.name;
+    report.Add(name + ", OFFSET" + suffix,
+               TimeList(replica, q, runs, &rows, &cpu_ms), "ms");
+    report.Add("    CPU time of the above", cpu_ms, "ms");
+    q.offset = 0;
+    q.after = CaseKeyOf(last->front().c, o.order);
+    report.Add(name + ", keyset" + suffix,
+               TimeList(replica, q, runs, &rows, &cpu_ms), "ms");
+    report.Add("    CPU time of the above", cpu_ms, "ms");
+  }
 }
 
 // Median ms of ApplyPull(`pull`) over `runs` runs (each its own transaction;
@@ -532,8 +566,23 @@ void BenchPatchListRebase(const Options& opt, Report& report) {
                    std::to_string(patch_runs) + " runs)");
     report.Add("patch JSON text size", static_cast<double>(text.size()) / 1e6,
                "MB");
-    std::vector<double> apply_ms, decode_ms, total_ms, replace_ms;
-    std::vector<double> apply_cpu, total_cpu;
+    std::vector<double> apply_ms, replace_ms, apply_cpu;
+    // Decode + apply into a fresh replica with `decode` (text → PullResponse).
+    struct DecodeApply {
+      std::vector<double> decode_ms, total_ms, total_cpu;
+    };
+    auto decode_apply = [&](auto decode, DecodeApply* out) {
+      auto replica = MustFresh(path, kBrowserConfig);
+      double cpu = CpuMs();
+      auto start = Clock::now();
+      Result<PullResponse> decoded = decode(text);
+      out->decode_ms.push_back(MsSince(start));
+      if (!decoded.ok()) Die(decoded.status(), "DecodePullResponse");
+      Check(replica->ApplyPull(*decoded, ClientTime(1)), "ApplyPull (json)");
+      out->total_ms.push_back(MsSince(start));
+      out->total_cpu.push_back(CpuMs() - cpu);
+    };
+    DecodeApply fast, dom;
     for (int run = 0; run < patch_runs; ++run) {
       {
         auto replica = MustFresh(path, kBrowserConfig);
@@ -547,28 +596,35 @@ void BenchPatchListRebase(const Options& opt, Report& report) {
         Check(replica->ApplyPull(pull, ClientTime(2)), "ApplyPull (replace)");
         replace_ms.push_back(MsSince(start));
       }
-      {
-        auto replica = MustFresh(path, kBrowserConfig);
-        double cpu = CpuMs();
-        auto start = Clock::now();
-        auto decoded = DecodePullResponse(text);
-        decode_ms.push_back(MsSince(start));
-        if (!decoded.ok()) Die(decoded.status(), "DecodePullResponse");
-        Check(replica->ApplyPull(*decoded, ClientTime(1)), "ApplyPull (json)");
-        total_ms.push_back(MsSince(start));
-        total_cpu.push_back(CpuMs() - cpu);
-      }
+      // Interleaved, so that both decoders see the same machine load.
+      decode_apply(
+          [](std::string_view t) {
+            return DecodePullResponse(t, PullRows::kTyped);
+          },
+          &fast);
+      decode_apply([](std::string_view t) { return DecodePullResponseDom(t); },
+                   &dom);
     }
     auto rows_per_s = [n](double ms) { return n / (ms / 1000.0); };
     report.Add("(a) ApplyPull, decoded PullResponse",
                rows_per_s(Median(apply_ms)), "rows/s");
     report.Add("    by CPU time", rows_per_s(Median(apply_cpu)), "rows/s");
     report.Add("    wall time", Median(apply_ms), "ms");
-    report.Add("(b) DecodePullResponse + ApplyPull",
-               rows_per_s(Median(total_ms)), "rows/s");
-    report.Add("    by CPU time", rows_per_s(Median(total_cpu)), "rows/s");
-    report.Add("    wall time", Median(total_ms), "ms");
-    report.Add("    of which DecodePullResponse", Median(decode_ms), "ms");
+    auto add_decode_apply = [&](const std::string& label,
+                                const DecodeApply& d) {
+      report.Add(label, rows_per_s(Median(d.total_ms)), "rows/s");
+      report.Add("    by CPU time", rows_per_s(Median(d.total_cpu)), "rows/s");
+      report.Add("    wall time", Median(d.total_ms), "ms");
+      report.Add("    of which decoding", Median(d.decode_ms), "ms");
+    };
+    add_decode_apply(
+        "(b) with JSON decoding: DecodePullResponse (typed) + "
+        "ApplyPull",
+        fast);
+    add_decode_apply(
+        "(b0) with JSON decoding, before: DecodePullResponseDom "
+        "+ ApplyPull",
+        dom);
     report.Add("ApplyPull over the same " + Thousands(n) + " (all replace)",
                rows_per_s(Median(replace_ms)), "rows/s");
   }

@@ -31,7 +31,7 @@ int Probe(int op, const std::string& path, const std::string& text) {
   Status st;
   switch (op) {
     case 0: {
-      auto pull = DecodePullResponse(text);
+      auto pull = DecodePullResponse(text, PullRows::kTyped);
       st = pull.ok() ? r.ApplyPull(*pull, now) : pull.status();
       break;
     }

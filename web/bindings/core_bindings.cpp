@@ -231,8 +231,10 @@ class ReplicaHandle {
   }
 
   // q: {state?, search?, productId?, order?: "updatedDesc"|"updatedAsc"|
-  // "numberDesc"|"createdDesc", limit?, offset?}. Each item is the case row
-  // (wire names) plus pending, contactName and accountName.
+  // "numberDesc"|"createdDesc", limit?, offset?, after?: {id, number,
+  // createdAt, updatedAt}}. `after` is the last row of the page shown before
+  // (keyset paging, CaseQuery::after): the page starts after it. Each item is
+  // the case row (wire names) plus pending, contactName and accountName.
   std::string listCases(const std::string& query_json) {
     if (!replica_) return NotOpen();
     auto qj = Arg(query_json, "query");
@@ -251,6 +253,15 @@ class ReplicaHandle {
     if (order == "createdDesc") q.order = CaseQuery::Order::kCreatedDesc;
     q.limit = static_cast<int>(IntOr(*qj, "limit", -1));
     q.offset = static_cast<int>(IntOr(*qj, "offset", 0));
+    auto after = qj->find("after");
+    if (after != qj->end() && after->is_object()) {
+      Case last;
+      last.id = StringOr(*after, "id", "");
+      last.number = StringOr(*after, "number", "");
+      last.created_at = StringOr(*after, "createdAt", "");
+      last.updated_at = StringOr(*after, "updatedAt", "");
+      q.after = CaseKeyOf(last, q.order);
+    }
     auto items = replica_->ListCases(q);
     if (!items.ok()) return Fail(items.status());
     Json out = Json::array();

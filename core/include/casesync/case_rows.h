@@ -5,7 +5,8 @@
 // A statement that selects kCaseColumns (or kCommentColumns) starting at
 // column 0 can be read with ReadCase (ReadComment); BindCase (BindComment)
 // binds the same columns as parameters 1..19 (1..6) and leaves the statement
-// ready for further Binds and Run().
+// ready for further Binds and Run(). They bind without copying
+// (Statement::BindView): the row must outlive the statement's Run().
 #ifndef CASESYNC_CASE_ROWS_H_
 #define CASESYNC_CASE_ROWS_H_
 

@@ -38,6 +38,20 @@
 namespace casesync {
 
 // Filter and order of the case list ("Mis casos", the agent queue).
+// Where a keyset page starts: the sort key of the last row already shown
+// (CaseKeyOf). Each order is total, with id as the last tie-breaker:
+//   kUpdatedDesc  updated_at DESC, id        value = updated_at
+//   kUpdatedAsc   updated_at ASC, id         value = updated_at
+//   kCreatedDesc  created_at DESC, id        value = created_at
+//   kNumberDesc   number = '' first (cases the server has not numbered yet),
+//                 then number DESC, created_at DESC, id
+//                                            value = number, created_at too
+struct CaseKey {
+  std::string value;
+  std::string created_at;  // kNumberDesc only
+  std::string id;
+};
+
 struct CaseQuery {
   std::optional<CaseState> state;  // nullopt: every state
   std::string search;      // substring of number, subject or description
@@ -45,8 +59,14 @@ struct CaseQuery {
   enum class Order { kUpdatedDesc, kUpdatedAsc, kNumberDesc, kCreatedDesc };
   Order order = Order::kUpdatedDesc;
   int limit = -1;  // -1: all
-  int offset = 0;
+  int offset = 0;  // OFFSET paging: every page costs the rows it skips
+  // Keyset paging: the rows after this key in `order` (then `offset`, which
+  // is normally 0). A deep page costs what the first one does.
+  std::optional<CaseKey> after;
 };
+
+// The key of `c` in `order`, to pass as CaseQuery::after for the next page.
+CaseKey CaseKeyOf(const Case& c, CaseQuery::Order order);
 
 // A case in the list, with whether it still waits for the server.
 struct CaseListItem {

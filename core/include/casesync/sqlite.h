@@ -45,6 +45,10 @@ class Statement {
     return Bind(index, std::string_view(v));
   }
   Statement& BindNull(int index);
+  // Not copied (SQLITE_STATIC): `v` must stay valid until Run() or Reset(),
+  // which clear the bindings. For rows bound from a struct that outlives the
+  // statement's execution, e.g. a page being applied.
+  Statement& BindView(int index, std::string_view v);
 
   // Advances: true with a row, false when done, error otherwise. Bind errors
   // recorded earlier are reported here.
@@ -125,7 +129,16 @@ class Database {
   struct StatementDeleter {
     void operator()(Statement* s) const;
   };
-  std::unordered_map<std::string, std::unique_ptr<Statement, StatementDeleter>>
+  // Looked up by string_view (transparent hash): Prepare() of a cached
+  // statement allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const {
+      return std::hash<std::string_view>()(sql);
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Statement, StatementDeleter>,
+                     SqlHash, std::equal_to<>>
       cache_;
 };
 

@@ -44,6 +44,13 @@ interface State {
 }
 
 let rpc: WorkerClient;
+// Keyset paging of the list: the last row of every page before the current
+// one (Siguiente pushes, Anterior pops, a new filter or order empties it).
+// The core pages after the top one, so a deep page costs what the first does.
+type PageKey = Pick<CaseRow, 'id' | 'number' | 'createdAt' | 'updatedAt'>;
+let pageAfter: PageKey[] = [];
+const pageKey = (r: CaseRow): PageKey =>
+  ({id: r.id, number: r.number, createdAt: r.createdAt, updatedAt: r.updatedAt});
 const s: State = {
   status: null,
   labels: null,
@@ -112,8 +119,9 @@ async function refresh(): Promise<void> {
     }
     if (signedIn && (r === 'casos' || r === 'validar' || r === 'cola' ||
                      r === '')) {
-      const q = {...s.query, limit: PAGE + 1};
+      const q: CaseQuery & {after?: PageKey} = {...s.query, limit: PAGE + 1};
       if (!q.state) delete q.state;
+      if (pageAfter.length) q.after = pageAfter[pageAfter.length - 1];
       const rows = await rpc.call('listCases', q);
       s.hasMore = rows.length > PAGE;
       s.rows = rows.slice(0, PAGE);
@@ -388,11 +396,12 @@ function listScreen(): TemplateResult {
       route() === 'validar' ? t('Validar') : t('Mis casos');
   const setQ = (patch: Partial<CaseQuery>) => {
     s.query = {...s.query, offset: 0, ...patch};
+    pageAfter = [];
     void refresh();
   };
   const total = STATES.reduce((n, st) => n + (s.counts[st] ?? 0), 0);
   const products = s.catalog.filter((c) => c.kind === 'product');
-  const page = Math.floor((s.query.offset ?? 0) / PAGE) + 1;
+  const page = pageAfter.length + 1;
   return html`<h1>${title}</h1>
     <div class="tabs" role="tablist" aria-label=${t('Estado')}>
       <button role="tab" aria-selected=${!s.query.state}
@@ -442,12 +451,12 @@ function listScreen(): TemplateResult {
       </tr>`)}</tbody>
     </table></div>`}
     <div class="pager">
-      <button type="button" ?disabled=${!s.query.offset}
-          @click=${() => { s.query.offset = Math.max(0, (s.query.offset ?? 0) - PAGE); void refresh(); }}>
+      <button type="button" ?disabled=${pageAfter.length === 0}
+          @click=${() => { pageAfter.pop(); void refresh(); }}>
           ${t('Anterior')}</button>
       <span>${t('Página')} ${page}</span>
       <button type="button" ?disabled=${!s.hasMore}
-          @click=${() => { s.query.offset = (s.query.offset ?? 0) + PAGE; void refresh(); }}>
+          @click=${() => { pageAfter.push(pageKey(s.rows[s.rows.length - 1])); void refresh(); }}>
           ${t('Siguiente')}</button>
     </div>`;
 }
