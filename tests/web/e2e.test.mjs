@@ -160,6 +160,7 @@ test('offline story: a case filed offline survives a reload and syncs once',
   const subject = `Sin señal en el bus ${Date.now()}`;
   const id = await fileCase(p, subject, 'El token no firma desde el bus.');
   assert.match(await text(p, '#case-number'), /Pendiente/);
+  assert.match(await text(p, '#notice'), /Se enviará cuando haya conexión/);
 
   await p.reload();
   await p.waitForSelector('table.cases, #case-number', {timeout: T});

@@ -223,7 +223,7 @@ class ReplicaHandle {
 
   std::string applyPull(const std::string& text, const std::string& now) {
     if (!replica_) return NotOpen();
-    auto p = DecodePullResponse(text);
+    auto p = DecodePullResponse(text, PullRows::kTyped);
     if (!p.ok()) return Fail(p.status());
     auto s = replica_->ApplyPull(*p, now);
     if (!s.ok()) return Fail(s);

@@ -565,8 +565,12 @@ async function submitCase(e: Event): Promise<void> {
     if (rej) await rpc.call('dismissRejection', Number(rej));
     s.form = {};
     formLoadedFor = '';
-    s.message = t('Caso registrado. Se enviará cuando haya conexión.');
-    go(`caso/${encodeURIComponent(String(args.id))}`);
+    const caseRoute = `caso/${encodeURIComponent(String(args.id))}`;
+    notice(s.status?.online && navigator.onLine ?
+               t('Caso registrado. Se está enviando a la mesa de ayuda.') :
+               t('Caso registrado. Se enviará cuando haya conexión.'),
+           caseRoute);
+    go(caseRoute);
   } catch (err) {
     s.error = errMsg(err);
     saveDraft();  // the form keeps the text; so does its draft

@@ -98,6 +98,8 @@ const en: Record<string, string> = {
   'Descartar': 'Dismiss',
   'Caso registrado. Se enviará cuando haya conexión.':
       'Case saved. It will be sent when online.',
+  'Caso registrado. Se está enviando a la mesa de ayuda.':
+      'Case saved. It is being sent to the help desk.',
   'Borrador guardado': 'Draft saved',
   'No hay casos.': 'No cases.',
   'Sin conexión: inicie sesión cuando vuelva la conexión.':
