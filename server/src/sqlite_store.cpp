@@ -459,19 +459,26 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
 
   MutationStore& mutations() override { return *this; }
 
+  // One savepoint name for every level: SQLite's RELEASE and ROLLBACK TO
+  // act on the innermost savepoint of that name, so nesting stays correct,
+  // and the three statements are prepared once per connection (a push runs
+  // one savepoint per mutation; sqlite3_exec with unique names parsed the
+  // SQL every time).
   Status InSavepoint(const std::function<Status()>& body) override {
     int64_t seq = seq_;
     int64_t number = case_number_;
-    Transaction sp(db_);
-    CASESYNC_RETURN_IF_ERROR(sp.begin_status());
+    CASESYNC_RETURN_IF_ERROR(RunCached("SAVEPOINT mutation"));
     Status st = body();
-    if (st.ok()) st = sp.Commit();
+    if (st.ok()) st = RunCached("RELEASE mutation");
     if (!st.ok()) {
+      (void)RunCached("ROLLBACK TO mutation");
+      (void)RunCached("RELEASE mutation");
       seq_ = seq;
       case_number_ = number;
       changes_.head = seq;
+      known_scope_.reset();  // may describe a row that was rolled back
     }
-    return st;  // sp rolls back in its destructor when not committed
+    return st;
   }
 
   // ---- MutationStore ----
@@ -486,8 +493,13 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) return std::optional<Case>();
-    return std::optional<Case>(ReadCase(*s));
+    if (!row) {
+      known_scope_ = KnownScope{std::string(id), std::nullopt};
+      return std::optional<Case>();
+    }
+    Case c = ReadCase(*s);
+    known_scope_ = KnownScope{c.id, std::make_pair(c.account_id, c.contact_id)};
+    return std::optional<Case>(std::move(c));
   }
 
   Result<bool> CommentExists(std::string_view id) override {
@@ -506,16 +518,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
 
   Status PutCase(const Case& c) override {
     // Scope before the write: a case that leaves a scope leaves tombstones.
-    std::optional<std::pair<std::string, std::string>> old_scope;
-    {
-      CASESYNC_ASSIGN_OR_RETURN(
-          Statement * s,
-          db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
-      StatementScope scope(*s);
-      s->Bind(1, c.id);
-      CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (row) old_scope.emplace(s->ColumnText(0), s->ColumnText(1));
-    }
+    CASESYNC_ASSIGN_OR_RETURN(auto old_scope, CaseScope(c.id));
     bool rescoped = old_scope && (old_scope->first != c.account_id ||
                                   old_scope->second != c.contact_id);
     if (rescoped) {
@@ -540,6 +543,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     BindCase(*s, c);  // ?1..?19
     s->Bind(20, NextSeq());
     CASESYNC_RETURN_IF_ERROR(s->Run());
+    known_scope_ = KnownScope{c.id, std::make_pair(c.account_id, c.contact_id)};
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     if (rescoped) {
       CASESYNC_RETURN_IF_ERROR(RescopeComments(c, *old_scope));
@@ -548,18 +552,10 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   }
 
   Status PutComment(const Comment& c) override {
-    std::string account_id, contact_id;
-    {
-      CASESYNC_ASSIGN_OR_RETURN(
-          Statement * s,
-          db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
-      StatementScope scope(*s);
-      s->Bind(1, c.case_id);
-      CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) return Status(ErrorCode::kNotFound, "no such case");
-      account_id = s->ColumnText(0);
-      contact_id = s->ColumnText(1);
-    }
+    CASESYNC_ASSIGN_OR_RETURN(auto case_scope, CaseScope(c.case_id));
+    if (!case_scope) return Status(ErrorCode::kNotFound, "no such case");
+    const std::string& account_id = case_scope->first;
+    const std::string& contact_id = case_scope->second;
     bool was_public = false;
     {
       CASESYNC_ASSIGN_OR_RETURN(
@@ -973,6 +969,35 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   Status Commit() override;
 
  private:
+  // The account and contact of a case (nullopt: no such case) as this
+  // transaction sees it. The mutators read a case before they write it
+  // (createCase checks that the id is free, the others load the case), so
+  // the answer usually comes from that read instead of another SELECT.
+  using Scope = std::pair<std::string, std::string>;
+  struct KnownScope {
+    std::string case_id;
+    std::optional<Scope> scope;
+  };
+
+  Result<std::optional<Scope>> CaseScope(std::string_view case_id) {
+    if (known_scope_ && known_scope_->case_id == case_id) {
+      return known_scope_->scope;
+    }
+    CASESYNC_ASSIGN_OR_RETURN(
+        Statement * s,
+        db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
+    StatementScope scope(*s);
+    s->Bind(1, case_id);
+    CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<Scope>();
+    return std::optional<Scope>(Scope(s->ColumnText(0), s->ColumnText(1)));
+  }
+
+  Status RunCached(const char* sql) {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+    return s->Run();
+  }
+
   int64_t NextSeq() {
     changes_.head = ++seq_;
     return seq_;
@@ -1055,7 +1080,10 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t start_seq_ = 0;
   int64_t start_case_number_ = 0;
   bool catalog_changed_ = false;
+  bool auth_changed_ = false;  // a user or a session's validity changed
   ChangeSet changes_;
+  // The last case row this transaction read or wrote (see CaseScope).
+  std::optional<KnownScope> known_scope_;
 };
 
 // ---- the store ----
