@@ -3,6 +3,7 @@
 // statements cached per connection. Schema: kMigrations below and
 // docs/server.md.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "casesync/case_rows.h"
 #include "casesync/catalog.h"
 #include "casesync/sqlite.h"
+#include "json_writer.h"
 #include "store.h"
 
 namespace casesync::server {
@@ -200,44 +202,42 @@ constexpr const char* kSessionColumns =
     "s.id, s.token_hash, s.user_id, s.created_ms, s.expires_ms, s.remember, "
     "s.revoked";
 
-// Columns of a case row straight into its wire JSON (no Case in between:
-// the pull's hot loop).
-Json CaseRowJson(const Statement& s) {
-  auto text = [&s](int col) {
-    return Json(std::string(s.ColumnTextView(col)));
-  };
-  Json j = Json::object();
-  j["id"] = text(0);
-  j["number"] = text(1);
-  j["accountId"] = text(2);
-  j["contactId"] = text(3);
-  j["serviceId"] = text(4);
-  j["productId"] = text(5);
-  j["issueTypeId"] = text(6);
-  j["contactHours"] = text(7);
-  j["contactPhone"] = text(8);
-  j["subject"] = text(9);
-  j["description"] = text(10);
-  j["priority"] = s.ColumnInt(11);
-  j["state"] = text(12);
-  j["channel"] = text(13);
-  j["parentId"] = s.ColumnTextView(14).empty() ? Json() : text(14);
-  j["createdAt"] = text(15);
-  j["updatedAt"] = text(16);
-  j["resolutionCode"] = text(17);
-  j["resolutionNotes"] = text(18);
-  return j;
+// Columns of a case row straight into its wire JSON text (the pull's hot
+// loop: no Case, no nlohmann object). Keys in sorted order, as DumpJson
+// writes CaseToJson.
+void AppendCaseRow(std::string& out, const Statement& s) {
+  JsonObjectWriter(out)
+      .String("accountId", s.ColumnTextView(2))
+      .String("channel", s.ColumnTextView(13))
+      .String("contactHours", s.ColumnTextView(7))
+      .String("contactId", s.ColumnTextView(3))
+      .String("contactPhone", s.ColumnTextView(8))
+      .String("createdAt", s.ColumnTextView(15))
+      .String("description", s.ColumnTextView(10))
+      .String("id", s.ColumnTextView(0))
+      .String("issueTypeId", s.ColumnTextView(6))
+      .String("number", s.ColumnTextView(1))
+      .StringOrNull("parentId", s.ColumnTextView(14))
+      .Int("priority", s.ColumnInt(11))
+      .String("productId", s.ColumnTextView(5))
+      .String("resolutionCode", s.ColumnTextView(17))
+      .String("resolutionNotes", s.ColumnTextView(18))
+      .String("serviceId", s.ColumnTextView(4))
+      .String("state", s.ColumnTextView(12))
+      .String("subject", s.ColumnTextView(9))
+      .String("updatedAt", s.ColumnTextView(16))
+      .End();
 }
 
-Json CommentRowJson(const Statement& s) {
-  Json j = Json::object();
-  j["id"] = std::string(s.ColumnTextView(0));
-  j["caseId"] = std::string(s.ColumnTextView(1));
-  j["authorId"] = std::string(s.ColumnTextView(2));
-  j["body"] = std::string(s.ColumnTextView(3));
-  j["visibility"] = std::string(s.ColumnTextView(4));
-  j["createdAt"] = std::string(s.ColumnTextView(5));
-  return j;
+void AppendCommentRow(std::string& out, const Statement& s) {
+  JsonObjectWriter(out)
+      .String("authorId", s.ColumnTextView(2))
+      .String("body", s.ColumnTextView(3))
+      .String("caseId", s.ColumnTextView(1))
+      .String("createdAt", s.ColumnTextView(5))
+      .String("id", s.ColumnTextView(0))
+      .String("visibility", s.ColumnTextView(4))
+      .End();
 }
 
 UserRecord ReadUser(const Statement& s, int first = 0) {
@@ -703,6 +703,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     Status st = s->Run();
     if (!st.ok()) return Unique(st, "e-mail already registered");
     changes_.everyone = true;
+    auth_changed_ = true;  // role, status or account may have changed
     return Status::Ok();
   }
 
@@ -717,6 +718,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
                               db_.Prepare("UPDATE users SET password_hash=?, "
                                           "must_change_password=? WHERE id=?"));
     s->Bind(1, hash).Bind(2, must_change ? 1 : 0).Bind(3, user_id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -766,6 +768,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare("UPDATE sessions SET revoked=1 WHERE id=?"));
     s->Bind(1, id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -775,6 +778,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
                               db_.Prepare("UPDATE sessions SET revoked=1 WHERE "
                                           "user_id=? AND id<>?"));
     s->Bind(1, user_id).Bind(2, keep_id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -1326,6 +1330,13 @@ class SqliteStore : public Store {
     return false;
   }
 
+  uint64_t AuthGeneration() const override {
+    return auth_generation_.load(std::memory_order_acquire);
+  }
+  void BumpAuthGeneration() {
+    auth_generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
   Result<int64_t> Head() override {
     auto r = Reader();
     if (!r.ok()) return r.status();
@@ -1445,8 +1456,7 @@ class SqliteStore : public Store {
   }
 
   Status ReadSource(Database& db, Source src, const Actor& reader,
-                    int64_t after_seq, int64_t cutoff,
-                    std::vector<PatchOp>& ops);
+                    int64_t after_seq, int64_t cutoff, ChangePage& page);
 
   SqliteStoreOptions options_;
   std::unique_ptr<Database> writer_;
@@ -1455,6 +1465,7 @@ class SqliteStore : public Store {
   std::vector<std::unique_ptr<Database>> pool_;
   std::mutex catalog_mu_;
   std::shared_ptr<const CatalogIndex> catalog_;
+  std::atomic<uint64_t> auth_generation_{0};
 };
 
 Status SqliteWriteTx::Commit() {
@@ -1467,15 +1478,18 @@ Status SqliteWriteTx::Commit() {
     CASESYNC_RETURN_IF_ERROR(s->Run());
   }
   CASESYNC_RETURN_IF_ERROR(tx_.Commit());
+  // After the commit: a reader that loaded a session before it also read
+  // the generation before it, so its cache entry is now stale.
+  if (auth_changed_) store_.BumpAuthGeneration();
   if (catalog_changed_) CASESYNC_RETURN_IF_ERROR(store_.ReloadCatalog(db_));
   return Status::Ok();
 }
 
 // Appends the rows of `src` with after_seq < seq <= cutoff visible to
-// `reader` to `ops`.
+// `reader` to page.patch_json as patch ops.
 Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
                                int64_t after_seq, int64_t cutoff,
-                               std::vector<PatchOp>& ops) {
+                               ChangePage& page) {
   std::string sql = std::string("SELECT ") + SourceColumns(src) + " FROM " +
                     SourceTable(src) + " WHERE seq>?1 AND seq<=?2 AND " +
                     SourceFilter(src, reader.role) + " ORDER BY seq";
@@ -1484,67 +1498,77 @@ Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
   s->Bind(1, after_seq).Bind(2, cutoff);
   BindReader(*s, sql, reader);
   bool staff = IsStaff(reader.role);
+  std::string& out = page.patch_json;
   while (true) {
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    PatchOp op;
-    op.op = PatchOpKind::kPut;
+    if (page.op_count++ > 0) out += ',';
+    // {"op":…,"row":…,"table":…}, the key order of EncodePullResponse.
+    std::string_view table;
+    if (src == Source::kTombs) {
+      out += "{\"op\":\"del\",\"row\":";
+      JsonObjectWriter(out).String("id", s->ColumnTextView(1)).End();
+      table = s->ColumnTextView(0);
+    } else {
+      out += "{\"op\":\"put\",\"row\":";
+    }
     switch (src) {
       case Source::kCases:
-        op.table = kTableCases;
-        op.row = CaseRowJson(*s);
+        table = kTableCases;
+        AppendCaseRow(out, *s);
         break;
       case Source::kComments:
-        op.table = kTableComments;
-        op.row = CommentRowJson(*s);
+        table = kTableComments;
+        AppendCommentRow(out, *s);
         break;
-      case Source::kCatalog: {
-        op.table = kTableCatalog;
-        Json j = Json::object();
-        j["kind"] = s->ColumnText(1);
-        j["id"] = s->ColumnText(0);
-        j["parentId"] =
-            s->ColumnTextView(2).empty() ? Json() : Json(s->ColumnText(2));
-        j["name"] = s->ColumnText(3);
-        j["sort"] = s->ColumnInt(4);
-        j["active"] = s->ColumnInt(5) != 0;
-        op.row = std::move(j);
+      case Source::kCatalog:
+        table = kTableCatalog;
+        JsonObjectWriter(out)
+            .Bool("active", s->ColumnInt(5) != 0)
+            .String("id", s->ColumnTextView(0))
+            .String("kind", s->ColumnTextView(1))
+            .String("name", s->ColumnTextView(3))
+            .StringOrNull("parentId", s->ColumnTextView(2))
+            .Int("sort", s->ColumnInt(4))
+            .End();
         break;
-      }
       case Source::kUsers: {
-        op.table = kTableUsers;
-        Json j = Json::object();
-        std::string id = s->ColumnText(0);
+        table = kTableUsers;
+        std::string_view id = s->ColumnTextView(0);
         bool self = id == reader.user_id;
-        j["id"] = std::move(id);
-        j["accountId"] = s->ColumnText(1);
-        j["email"] = s->ColumnText(2);
-        j["name"] = s->ColumnText(3);
-        // Other people's phone numbers are for staff only.
-        j["phone"] = staff || self ? s->ColumnText(4) : std::string();
-        j["role"] = s->ColumnText(5);
-        j["status"] = s->ColumnText(6);
-        op.row = std::move(j);
+        JsonObjectWriter(out)
+            .String("accountId", s->ColumnTextView(1))
+            .String("email", s->ColumnTextView(2))
+            .String("id", id)
+            .String("name", s->ColumnTextView(3))
+            // Other people's phone numbers are for staff only.
+            .String("phone",
+                    staff || self ? s->ColumnTextView(4) : std::string_view())
+            .String("role", s->ColumnTextView(5))
+            .String("status", s->ColumnTextView(6))
+            .End();
         break;
       }
       case Source::kAccounts: {
-        op.table = kTableAccounts;
-        Json j = Json::object();
-        j["id"] = s->ColumnText(0);
-        j["name"] = s->ColumnText(1);
-        j["taxId"] = s->ColumnText(2);
+        // Few rows: the domains array goes through nlohmann.
+        table = kTableAccounts;
         auto domains = ParseJson(s->ColumnTextView(3));
-        j["domains"] = domains.ok() ? std::move(*domains) : Json::array();
-        op.row = std::move(j);
+        JsonObjectWriter(out)
+            .Raw("domains", domains.ok() && domains->is_array()
+                                ? DumpJson(*domains)
+                                : "[]")
+            .String("id", s->ColumnTextView(0))
+            .String("name", s->ColumnTextView(1))
+            .String("taxId", s->ColumnTextView(2))
+            .End();
         break;
       }
       case Source::kTombs:
-        op.op = PatchOpKind::kDel;
-        op.table = s->ColumnText(0);
-        op.row = Json{{"id", s->ColumnText(1)}};
         break;
     }
-    ops.push_back(std::move(op));
+    out += ",\"table\":";
+    AppendJsonString(out, table);
+    out += '}';
   }
   return Status::Ok();
 }
@@ -1553,13 +1577,19 @@ Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
 // pull reads. Ends (COMMIT of a read-only transaction) on destruction.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(Database& db) : db_(db), begin_(db.Exec("BEGIN")) {}
+  explicit ReadSnapshot(Database& db) : db_(db), begin_(Run(db, "BEGIN")) {}
   ~ReadSnapshot() {
-    if (begin_.ok()) (void)db_.Exec("COMMIT");
+    if (begin_.ok()) (void)Run(db_, "COMMIT");
   }
   const Status& status() const { return begin_; }
 
  private:
+  // Prepared once per connection (sqlite3_exec would parse it every pull).
+  static Status Run(Database& db, const char* sql) {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db.Prepare(sql));
+    return s->Run();
+  }
+
   Database& db_;
   Status begin_;
 };
@@ -1576,10 +1606,17 @@ Result<ChangePage> SqliteStore::ReadChanges(const Actor& reader,
   CASESYNC_ASSIGN_OR_RETURN(page.head, QueryCounter(db, "change_seq"));
   max_rows = std::max<size_t>(max_rows, 1);
 
+  // A reader that is up to date (the usual pull after a poke timeout) skips
+  // steps 1 and 2: nothing in this snapshot has a sequence above the head.
+  // Its client row and rejections (step 3) are read all the same.
+  bool up_to_date = after_seq >= page.head;
+  page.last_seq = page.head;
+
   // 1. The cutoff: the max_rows-th smallest visible sequence after
   // after_seq, from an index-only scan of each source.
   std::vector<int64_t> seqs;
   for (Source src : kSources) {
+    if (up_to_date) break;
     if (src == Source::kTombs && after_seq == 0) continue;
     std::string sql = std::string("SELECT seq FROM ") + SourceTable(src) +
                       " WHERE seq>?1 AND " + SourceFilter(src, reader.role) +
@@ -1604,11 +1641,13 @@ Result<ChangePage> SqliteStore::ReadChanges(const Actor& reader,
 
   // 2. The rows up to the cutoff: dels first, then puts (accounts before
   // users before cases before comments).
-  page.ops.reserve(std::min(seqs.size(), max_rows));
+  // About 600 bytes per case row with realistic text.
+  page.patch_json.reserve(std::min(seqs.size(), max_rows) * 640);
   for (Source src : kSources) {
+    if (up_to_date) break;
     if (src == Source::kTombs && after_seq == 0) continue;
     CASESYNC_RETURN_IF_ERROR(
-        ReadSource(db, src, reader, after_seq, cutoff, page.ops));
+        ReadSource(db, src, reader, after_seq, cutoff, page));
   }
 
   // 3. The client and its undelivered rejections, in the same snapshot.
