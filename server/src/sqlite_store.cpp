@@ -476,7 +476,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
       seq_ = seq;
       case_number_ = number;
       changes_.head = seq;
-      known_scope_.reset();  // may describe a row that was rolled back
+      known_case_.reset();  // may describe a row that was rolled back
     }
     return st;
   }
@@ -487,19 +487,16 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   }
 
   Result<std::optional<Case>> GetCase(std::string_view id) override {
+    if (known_case_ && known_case_->id == id) return known_case_->row;
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare(std::string("SELECT ") + kCaseColumns +
                                    " FROM cases WHERE id=?"));
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) {
-      known_scope_ = KnownScope{std::string(id), std::nullopt};
-      return std::optional<Case>();
-    }
-    Case c = ReadCase(*s);
-    known_scope_ = KnownScope{c.id, std::make_pair(c.account_id, c.contact_id)};
-    return std::optional<Case>(std::move(c));
+    known_case_ = KnownCase{std::string(id), std::nullopt};
+    if (row) known_case_->row = ReadCase(*s);
+    return known_case_->row;
   }
 
   Result<bool> CommentExists(std::string_view id) override {
@@ -543,7 +540,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     BindCase(*s, c);  // ?1..?19
     s->Bind(20, NextSeq());
     CASESYNC_RETURN_IF_ERROR(s->Run());
-    known_scope_ = KnownScope{c.id, std::make_pair(c.account_id, c.contact_id)};
+    known_case_ = KnownCase{c.id, c};
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     if (rescoped) {
       CASESYNC_RETURN_IF_ERROR(RescopeComments(c, *old_scope));
@@ -973,19 +970,25 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   Status Commit() override;
 
  private:
-  // The account and contact of a case (nullopt: no such case) as this
-  // transaction sees it. The mutators read a case before they write it
-  // (createCase checks that the id is free, the others load the case), so
-  // the answer usually comes from that read instead of another SELECT.
-  using Scope = std::pair<std::string, std::string>;
-  struct KnownScope {
-    std::string case_id;
-    std::optional<Scope> scope;
+  // The last case row this transaction read or wrote (row nullopt: there
+  // is no such case). A mutation reads its case, writes it, and the e-mail
+  // notification reads it again (createCase first checks that the id is
+  // free): all but the first come from here instead of a SELECT. Only
+  // PutCase writes cases, and it updates this; a rolled-back savepoint
+  // forgets it.
+  struct KnownCase {
+    std::string id;
+    std::optional<Case> row;
   };
 
+  // The account and contact of a case (nullopt: no such case) as this
+  // transaction sees it.
+  using Scope = std::pair<std::string, std::string>;
   Result<std::optional<Scope>> CaseScope(std::string_view case_id) {
-    if (known_scope_ && known_scope_->case_id == case_id) {
-      return known_scope_->scope;
+    if (known_case_ && known_case_->id == case_id) {
+      if (!known_case_->row) return std::optional<Scope>();
+      return std::optional<Scope>(
+          Scope(known_case_->row->account_id, known_case_->row->contact_id));
     }
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s,
@@ -1086,8 +1089,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   bool catalog_changed_ = false;
   bool auth_changed_ = false;  // a user or a session's validity changed
   ChangeSet changes_;
-  // The last case row this transaction read or wrote (see CaseScope).
-  std::optional<KnownScope> known_scope_;
+  std::optional<KnownCase> known_case_;
 };
 
 // ---- the store ----
