@@ -77,20 +77,51 @@ function emit(event: RpcEvent['event'], data: unknown): void {
 
 // ---------------------------------------------------------------- opening
 
-async function openOpfs(): Promise<boolean> {
+// OPFS through sync access handles: 'ok'; 'unsupported' where this browser
+// has no such handles (IndexedDB is used instead); 'failed' where it has
+// them but they stay busy or broken. A failure never falls back to
+// IndexedDB: this device's cases would then be split between two
+// databases, the OPFS one out of sight. The worker of a page that is
+// closing (a reload, a takeover) can hold the handles a moment after its
+// Web Lock is released, so a busy handle is retried for about ten seconds.
+async function openOpfs(): Promise<'ok' | 'unsupported' | 'failed'> {
+  // deno-lint-ignore no-explicit-any
+  const fileHandle = (globalThis as any).FileSystemFileHandle;
+  if (!navigator.storage?.getDirectory ||
+      typeof fileHandle?.prototype?.createSyncAccessHandle !== 'function') {
+    return 'unsupported';
+  }
+  let root: FileSystemDirectoryHandle;
   try {
-    const root = await navigator.storage.getDirectory();
-    const handles: Record<string, unknown> = {};
-    for (const name of [DB_PATH, `${DB_PATH}-journal`, `${DB_PATH}-wal`]) {
-      const fh = await root.getFileHandle(name, {create: true});
-      // deno-lint-ignore no-explicit-any
-      handles[name] = await (fh as any).createSyncAccessHandle();
-    }
-    (globalThis as Record<string, unknown>).casesyncOpfs = handles;
-    return true;
+    root = await navigator.storage.getDirectory();
   } catch (e) {
-    console.warn('OPFS unavailable, running in memory', e);
-    return false;
+    console.warn('OPFS refused (e.g. a private window)', e);
+    return 'unsupported';
+  }
+  for (let attempt = 0;; attempt++) {
+    const handles: Record<string, {close(): void}> = {};
+    try {
+      for (const name of [DB_PATH, `${DB_PATH}-journal`, `${DB_PATH}-wal`]) {
+        const fh = await root.getFileHandle(name, {create: true});
+        // deno-lint-ignore no-explicit-any
+        handles[name] = await (fh as any).createSyncAccessHandle();
+      }
+      (globalThis as Record<string, unknown>).casesyncOpfs = handles;
+      return 'ok';
+    } catch (e) {
+      for (const h of Object.values(handles)) {
+        try {
+          h.close();
+        } catch {
+          // already closed
+        }
+      }
+      if (attempt >= 40) {
+        console.warn('OPFS unavailable, running in memory', e);
+        return 'failed';
+      }
+      await new Promise((r) => setTimeout(r, 50 + 10 * attempt));
+    }
   }
 }
 
@@ -122,8 +153,9 @@ const preferred = self.name.startsWith('casesync:') ? self.name.slice(9) : '';
 
 async function becomeOwner(): Promise<void> {
   core = core ?? await createCore();
-  if (preferred !== 'idb' && await openOpfs()) storage = 'opfs';
-  else if (await openIdb()) storage = 'idb';
+  const opfs = preferred === 'idb' ? 'unsupported' : await openOpfs();
+  if (opfs === 'ok') storage = 'opfs';
+  else if (opfs === 'unsupported' && await openIdb()) storage = 'idb';
   else storage = 'memory';
   try {
     persisted = (await navigator.storage.persist?.()) ?? false;
