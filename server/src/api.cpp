@@ -483,9 +483,9 @@ class Api::Impl {
     if (!session.ok()) return ErrorResponse(session.status());
     auto pull = DecodePullRequest(r.body);
     if (!pull.ok()) return ErrorResponse(pull.status());
-    auto result = service_.Pull(*session, *pull);
+    auto result = service_.PullText(*session, *pull);
     if (!result.ok()) return ErrorResponse(result.status());
-    return JsonText(200, EncodePullResponse(*result));
+    return JsonText(200, std::move(*result));
   }
 
   void Poke(const HttpRequest& r, const std::shared_ptr<Responder>& out) {

@@ -64,18 +64,47 @@ void Observe(pplx::task<T> task, std::function<void()> done = nullptr) {
   });
 }
 
-class CppRestListener;
+// Requests received and not yet answered. Shared by the listener and every
+// reply continuation, so that a continuation that finishes after Stop() gave
+// up waiting (drain timeout) and the listener was destroyed still counts
+// down on live memory.
+class InFlightCounter {
+ public:
+  void Begin() {
+    std::lock_guard lock(mu_);
+    ++count_;
+  }
+  void End() {
+    std::lock_guard lock(mu_);
+    if (--count_ == 0) drained_.notify_all();
+  }
+  int64_t count() const {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+  // Waits until nothing is in flight or `timeout` passed.
+  void WaitDrained(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    drained_.wait_for(lock, timeout, [this] { return count_ == 0; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable drained_;
+  int64_t count_ = 0;
+};
 
 // Counts the request as in flight until it is answered.
 class CppRestResponder : public Responder {
  public:
-  CppRestResponder(http_request request, CppRestListener* listener);
+  CppRestResponder(http_request request,
+                   std::shared_ptr<InFlightCounter> in_flight);
   ~CppRestResponder() override;
   void Reply(HttpResponse response) override;
 
  private:
   http_request request_;
-  CppRestListener* listener_;
+  std::shared_ptr<InFlightCounter> in_flight_;
   std::atomic<bool> replied_{false};
 };
 
@@ -108,11 +137,7 @@ class CppRestListener : public Listener {
     if (stopped_.exchange(true)) return;
     stopping_ = true;
     if (on_draining) on_draining();
-    {
-      std::unique_lock lock(mu_);
-      drained_.wait_for(lock, options_.drain_timeout,
-                        [this] { return in_flight_ == 0; });
-    }
+    in_flight_->WaitDrained(options_.drain_timeout);
     if (listener_) {
       try {
         listener_->close().wait();
@@ -120,19 +145,7 @@ class CppRestListener : public Listener {
       }
     }
   }
-  int64_t InFlight() const override {
-    std::lock_guard lock(mu_);
-    return in_flight_;
-  }
-
-  void Begin() {
-    std::lock_guard lock(mu_);
-    ++in_flight_;
-  }
-  void End() {
-    std::lock_guard lock(mu_);
-    if (--in_flight_ == 0) drained_.notify_all();
-  }
+  int64_t InFlight() const override { return in_flight_->count(); }
 
  private:
   // Reads the body chunk by chunk (never blocking) and then calls the
@@ -148,7 +161,7 @@ class CppRestListener : public Listener {
   static constexpr size_t kChunked = static_cast<size_t>(-1);
 
   void OnRequest(http_request request) {
-    auto responder = std::make_shared<CppRestResponder>(request, this);
+    auto responder = std::make_shared<CppRestResponder>(request, in_flight_);
     try {
       if (stopping_) {
         HttpResponse r = ErrorResponse(
@@ -311,15 +324,14 @@ class CppRestListener : public Listener {
   std::unique_ptr<http_listener> listener_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stopped_{false};
-  mutable std::mutex mu_;
-  std::condition_variable drained_;
-  int64_t in_flight_ = 0;
+  std::shared_ptr<InFlightCounter> in_flight_ =
+      std::make_shared<InFlightCounter>();
 };
 
 CppRestResponder::CppRestResponder(http_request request,
-                                   CppRestListener* listener)
-    : request_(std::move(request)), listener_(listener) {
-  listener_->Begin();
+                                   std::shared_ptr<InFlightCounter> in_flight)
+    : request_(std::move(request)), in_flight_(std::move(in_flight)) {
+  in_flight_->Begin();
 }
 
 CppRestResponder::~CppRestResponder() {
@@ -332,11 +344,11 @@ CppRestResponder::~CppRestResponder() {
 // The request stays in flight until its reply task finishes (the response
 // is written out), not merely until the reply is queued: Stop() drains on
 // that count, and closing the listener earlier cut long-poll answers sent
-// during shutdown.
+// during shutdown. The continuation holds the counter itself, never the
+// listener: after a drain timeout the listener may be gone when it runs.
 void CppRestResponder::Reply(HttpResponse r) {
   if (replied_.exchange(true)) return;
-  CppRestListener* listener = listener_;
-  auto end = [listener] { listener->End(); };
+  auto end = [in_flight = in_flight_] { in_flight->End(); };
   try {
     http_response response(static_cast<web::http::status_code>(r.status));
     if (r.status != 304) {

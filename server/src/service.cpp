@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "casesync/mutation.h"
@@ -30,6 +31,11 @@ constexpr size_t kMaxTokenLength = 128;
 // A "Recordarme" session is pushed forward at most once a minute.
 constexpr int64_t kSlideGranularityMs = kMinuteMs;
 constexpr auto kMaxPokeWait = std::chrono::minutes(5);
+// Authenticated sessions are cached this long at most: this process's own
+// revocations and user changes invalidate an entry at once; a change made by
+// another process (casesync-server admin) is seen within this time.
+constexpr int64_t kSessionCacheMs = 10'000;
+constexpr size_t kSessionCacheEntries = 100'000;
 
 class SystemClockImpl : public Clock {
  public:
@@ -233,9 +239,9 @@ class ServiceImpl : public Service {
 
   Result<Session> Authenticate(std::string_view token) override {
     if (token.empty() || token.size() > kMaxTokenLength) return kNoSession;
-    CASESYNC_ASSIGN_OR_RETURN(auto found,
-                              store_->FindSession(TokenHash(token)));
+    std::string token_hash = TokenHash(token);
     int64_t now = clock_.NowMs();
+    CASESYNC_ASSIGN_OR_RETURN(auto found, FindSession(token_hash, now));
     if (!found || found->first.revoked || found->first.expires_ms <= now ||
         found->second.user.status != UserStatus::kActive) {
       return kNoSession;
@@ -248,6 +254,9 @@ class ServiceImpl : public Service {
         CASESYNC_RETURN_IF_ERROR(tx->ExtendSession(session.id, slid));
         CASESYNC_RETURN_IF_ERROR(tx->Commit());
         session.expires_ms = slid;
+        std::lock_guard<std::mutex> lock(session_cache_mu_);
+        auto it = session_cache_.find(token_hash);
+        if (it != session_cache_.end()) it->second.session.expires_ms = slid;
       }
     }
     return MakeSession(session, found->second);
@@ -486,48 +495,61 @@ class ServiceImpl : public Service {
 
   Result<PullResponse> Pull(const Session& session,
                             const PullRequest& pull) override {
+    CASESYNC_ASSIGN_OR_RETURN(std::string text, PullText(session, pull));
+    return DecodePullResponse(text);
+  }
+
+  Result<std::string> PullText(const Session& session,
+                               const PullRequest& pull) override {
     CASESYNC_RETURN_IF_ERROR(CheckSyncAllowed(session, pull.client_id));
-    CASESYNC_ASSIGN_OR_RETURN(auto client, store_->GetClient(pull.client_id));
-    if (!client) {
+    std::string scope = ScopeOf(session.actor);
+    // A cursor that does not parse (or of another database or scope) asks
+    // for a snapshot: -1.
+    int64_t after_seq = -1;
+    if (pull.cursor) {
+      after_seq = ParseCursor(*pull.cursor, epoch_, scope).value_or(-1);
+    }
+
+    // One snapshot reads the head, the page, the client and its
+    // rejections; a reader that is up to date costs no row scan.
+    CASESYNC_ASSIGN_OR_RETURN(
+        ChangePage page,
+        store_->ReadChanges(session.actor, std::max<int64_t>(after_seq, 0),
+                            options_.pull_page_rows, pull.client_id));
+    if (after_seq > page.head) {
+      // From the future: another database. A snapshot instead.
+      after_seq = -1;
+      CASESYNC_ASSIGN_OR_RETURN(
+          page, store_->ReadChanges(session.actor, 0, options_.pull_page_rows,
+                                    pull.client_id));
+    }
+    bool snapshot = after_seq < 0;
+    if (!page.client) {
+      // A new client: it has no rejections and no mutations yet.
       CASESYNC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
       CASESYNC_ASSIGN_OR_RETURN(ClientRecord claimed,
                                 ClaimClient(*tx, session, pull.client_id));
       CASESYNC_RETURN_IF_ERROR(tx->Commit());
-      client = claimed;
-    } else if (client->user_id != session.user.id) {
+      page.client = claimed;
+    } else if (page.client->user_id != session.user.id) {
       return ForeignClient();
     }
-
-    std::string scope = ScopeOf(session.actor);
-    std::optional<int64_t> after;
-    if (pull.cursor) after = ParseCursor(*pull.cursor, epoch_, scope);
-    if (after && *after > 0) {
-      CASESYNC_ASSIGN_OR_RETURN(int64_t head, store_->Head());
-      if (*after > head) after.reset();  // from the future: another database
-    }
-    bool snapshot = !after;
-    int64_t after_seq = after.value_or(0);
-
-    CASESYNC_ASSIGN_OR_RETURN(
-        ChangePage page,
-        store_->ReadChanges(session.actor, after_seq, options_.pull_page_rows,
-                            pull.client_id));
-    PullResponse out;
-    if (snapshot) out.patch.push_back(PatchOp{PatchOpKind::kClear, "", Json()});
-    out.patch.reserve(out.patch.size() + page.ops.size());
-    for (PatchOp& op : page.ops) out.patch.push_back(std::move(op));
     int64_t covered = page.more ? page.last_seq : page.head;
-    out.cursor = MakeCursor(epoch_, scope, covered);
-    out.more = page.more;
-    if (page.client) {
-      const ClientRecord& c = *page.client;
-      // Only a page that reaches the head confirms pushes: before it, a row
-      // a push wrote may have been rewritten after the page's cutoff, and a
-      // client that dropped the pending mutation would lose its effect from
-      // the view until a later page (found by tests/sim; regression test in
-      // tests/server/pull_paging_test.cpp). 0 is ignored by the replica.
-      out.last_mutation_id = page.more ? 0 : c.last_mutation_id;
-    }
+    // Only a page that reaches the head confirms pushes: before it, a row
+    // a push wrote may have been rewritten after the page's cutoff, and a
+    // client that dropped the pending mutation would lose its effect from
+    // the view until a later page (found by tests/sim; regression test in
+    // tests/server/pull_paging_test.cpp). 0 is ignored by the replica.
+    int64_t last_mutation_id = page.more ? 0 : page.client->last_mutation_id;
+
+    // Everything but the rows goes through the core's encoder (a shell
+    // with an empty patch, or just the clear op); the rows' text from the
+    // store goes into its patch array as it is.
+    PullResponse shell;
+    shell.cursor = MakeCursor(epoch_, scope, covered);
+    shell.last_mutation_id = last_mutation_id;
+    shell.more = page.more;
+    if (snapshot) shell.patch.push_back(PatchOp{PatchOpKind::kClear, "", {}});
     // A rejection whose sequence the client's cursor has passed was applied
     // with the pull that carried it: delivered.
     bool seen = false;
@@ -535,7 +557,7 @@ class ServiceImpl : public Service {
       if (!snapshot && page.rejection_seqs[i] <= after_seq) {
         seen = true;
       } else {
-        out.rejections.push_back(std::move(page.rejections[i]));
+        shell.rejections.push_back(std::move(page.rejections[i]));
       }
     }
     if (seen) {
@@ -544,10 +566,24 @@ class ServiceImpl : public Service {
           tx->MarkRejectionsDelivered(pull.client_id, after_seq));
       CASESYNC_RETURN_IF_ERROR(tx->Commit());
     }
+    std::string text = EncodePullResponse(shell);
+    // The patch array ends at the first "]," after "patch":[ (the clear op
+    // holds no bracket).
+    size_t open = text.find("\"patch\":[");
+    size_t close = open == std::string::npos ? open : text.find("],", open);
+    if (close == std::string::npos) {
+      return Status(ErrorCode::kInternal, "unexpected pull encoding");
+    }
+    std::string out;
+    out.reserve(text.size() + page.patch_json.size() + 1);
+    out.append(text, 0, close);
+    if (snapshot && page.op_count > 0) out += ',';
+    out += page.patch_json;
+    out.append(text, close, std::string::npos);
     {
       std::lock_guard<std::mutex> lock(counters_mu_);
       ++counters_.pulls;
-      counters_.pull_rows += static_cast<int64_t>(page.ops.size());
+      counters_.pull_rows += static_cast<int64_t>(page.op_count);
     }
     return out;
   }
@@ -610,6 +646,36 @@ class ServiceImpl : public Service {
     }
   }
 
+  // The session of a token hash with its user, from the cache when the
+  // entry is younger than kSessionCacheMs and no session or user changed
+  // since it was read (Store::AuthGeneration); otherwise from the store.
+  // The caller checks revocation, expiry and the user's status every time.
+  Result<std::optional<std::pair<SessionRecord, UserRecord>>> FindSession(
+      const std::string& token_hash, int64_t now) {
+    using Found = std::optional<std::pair<SessionRecord, UserRecord>>;
+    uint64_t generation = store_->AuthGeneration();  // before the read
+    {
+      std::lock_guard<std::mutex> lock(session_cache_mu_);
+      auto it = session_cache_.find(token_hash);
+      if (it != session_cache_.end()) {
+        const CachedSession& c = it->second;
+        if (c.generation == generation && now >= c.loaded_ms &&
+            now - c.loaded_ms < kSessionCacheMs) {
+          return Found(std::make_pair(c.session, c.user));
+        }
+        session_cache_.erase(it);
+      }
+    }
+    CASESYNC_ASSIGN_OR_RETURN(Found found, store_->FindSession(token_hash));
+    if (found) {
+      std::lock_guard<std::mutex> lock(session_cache_mu_);
+      if (session_cache_.size() >= kSessionCacheEntries) session_cache_.clear();
+      session_cache_[token_hash] =
+          CachedSession{found->first, found->second, generation, now};
+    }
+    return found;
+  }
+
   // kRateLimited when `key` has reached the limit within the window
   // (failures only, or every attempt when `all`).
   Status CheckThrottle(const std::string& key, int64_t now, bool all) {
@@ -663,6 +729,15 @@ class ServiceImpl : public Service {
   std::string epoch_;
   std::string dummy_hash_;
   PokeRegistry registry_;
+  // Sessions by token hash (never by token), see FindSession.
+  struct CachedSession {
+    SessionRecord session;
+    UserRecord user;
+    uint64_t generation = 0;
+    int64_t loaded_ms = 0;
+  };
+  std::mutex session_cache_mu_;
+  std::unordered_map<std::string, CachedSession> session_cache_;
   mutable std::mutex counters_mu_;
   SyncCounters counters_;
 };

@@ -141,6 +141,11 @@ class Service {
                                     const PushRequest& push) = 0;
   virtual Result<PullResponse> Pull(const Session& session,
                                     const PullRequest& pull) = 0;
+  // The same pull, answered as its JSON text (EncodePullResponse's format,
+  // what the HTTP handler sends): rows go from the store to the text
+  // without a PullResponse in between. Pull() decodes this text.
+  virtual Result<std::string> PullText(const Session& session,
+                                       const PullRequest& pull) = 0;
   // Long poll: calls `done` exactly once, from any thread: as soon as a row
   // visible to `session` changed after `cursor`, or after `timeout` with
   // changed=false. Returns at once (never blocks the caller).

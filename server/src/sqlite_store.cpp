@@ -3,6 +3,7 @@
 // statements cached per connection. Schema: kMigrations below and
 // docs/server.md.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "casesync/case_rows.h"
 #include "casesync/catalog.h"
 #include "casesync/sqlite.h"
+#include "json_writer.h"
 #include "store.h"
 
 namespace casesync::server {
@@ -200,44 +202,42 @@ constexpr const char* kSessionColumns =
     "s.id, s.token_hash, s.user_id, s.created_ms, s.expires_ms, s.remember, "
     "s.revoked";
 
-// Columns of a case row straight into its wire JSON (no Case in between:
-// the pull's hot loop).
-Json CaseRowJson(const Statement& s) {
-  auto text = [&s](int col) {
-    return Json(std::string(s.ColumnTextView(col)));
-  };
-  Json j = Json::object();
-  j["id"] = text(0);
-  j["number"] = text(1);
-  j["accountId"] = text(2);
-  j["contactId"] = text(3);
-  j["serviceId"] = text(4);
-  j["productId"] = text(5);
-  j["issueTypeId"] = text(6);
-  j["contactHours"] = text(7);
-  j["contactPhone"] = text(8);
-  j["subject"] = text(9);
-  j["description"] = text(10);
-  j["priority"] = s.ColumnInt(11);
-  j["state"] = text(12);
-  j["channel"] = text(13);
-  j["parentId"] = s.ColumnTextView(14).empty() ? Json() : text(14);
-  j["createdAt"] = text(15);
-  j["updatedAt"] = text(16);
-  j["resolutionCode"] = text(17);
-  j["resolutionNotes"] = text(18);
-  return j;
+// Columns of a case row straight into its wire JSON text (the pull's hot
+// loop: no Case, no nlohmann object). Keys in sorted order, as DumpJson
+// writes CaseToJson.
+void AppendCaseRow(std::string& out, const Statement& s) {
+  JsonObjectWriter(out)
+      .String("accountId", s.ColumnTextView(2))
+      .String("channel", s.ColumnTextView(13))
+      .String("contactHours", s.ColumnTextView(7))
+      .String("contactId", s.ColumnTextView(3))
+      .String("contactPhone", s.ColumnTextView(8))
+      .String("createdAt", s.ColumnTextView(15))
+      .String("description", s.ColumnTextView(10))
+      .String("id", s.ColumnTextView(0))
+      .String("issueTypeId", s.ColumnTextView(6))
+      .String("number", s.ColumnTextView(1))
+      .StringOrNull("parentId", s.ColumnTextView(14))
+      .Int("priority", s.ColumnInt(11))
+      .String("productId", s.ColumnTextView(5))
+      .String("resolutionCode", s.ColumnTextView(17))
+      .String("resolutionNotes", s.ColumnTextView(18))
+      .String("serviceId", s.ColumnTextView(4))
+      .String("state", s.ColumnTextView(12))
+      .String("subject", s.ColumnTextView(9))
+      .String("updatedAt", s.ColumnTextView(16))
+      .End();
 }
 
-Json CommentRowJson(const Statement& s) {
-  Json j = Json::object();
-  j["id"] = std::string(s.ColumnTextView(0));
-  j["caseId"] = std::string(s.ColumnTextView(1));
-  j["authorId"] = std::string(s.ColumnTextView(2));
-  j["body"] = std::string(s.ColumnTextView(3));
-  j["visibility"] = std::string(s.ColumnTextView(4));
-  j["createdAt"] = std::string(s.ColumnTextView(5));
-  return j;
+void AppendCommentRow(std::string& out, const Statement& s) {
+  JsonObjectWriter(out)
+      .String("authorId", s.ColumnTextView(2))
+      .String("body", s.ColumnTextView(3))
+      .String("caseId", s.ColumnTextView(1))
+      .String("createdAt", s.ColumnTextView(5))
+      .String("id", s.ColumnTextView(0))
+      .String("visibility", s.ColumnTextView(4))
+      .End();
 }
 
 UserRecord ReadUser(const Statement& s, int first = 0) {
@@ -459,19 +459,26 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
 
   MutationStore& mutations() override { return *this; }
 
+  // One savepoint name for every level: SQLite's RELEASE and ROLLBACK TO
+  // act on the innermost savepoint of that name, so nesting stays correct,
+  // and the three statements are prepared once per connection (a push runs
+  // one savepoint per mutation; sqlite3_exec with unique names parsed the
+  // SQL every time).
   Status InSavepoint(const std::function<Status()>& body) override {
     int64_t seq = seq_;
     int64_t number = case_number_;
-    Transaction sp(db_);
-    CASESYNC_RETURN_IF_ERROR(sp.begin_status());
+    CASESYNC_RETURN_IF_ERROR(RunCached("SAVEPOINT mutation"));
     Status st = body();
-    if (st.ok()) st = sp.Commit();
+    if (st.ok()) st = RunCached("RELEASE mutation");
     if (!st.ok()) {
+      (void)RunCached("ROLLBACK TO mutation");
+      (void)RunCached("RELEASE mutation");
       seq_ = seq;
       case_number_ = number;
       changes_.head = seq;
+      known_case_.reset();  // may describe a row that was rolled back
     }
-    return st;  // sp rolls back in its destructor when not committed
+    return st;
   }
 
   // ---- MutationStore ----
@@ -480,14 +487,16 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   }
 
   Result<std::optional<Case>> GetCase(std::string_view id) override {
+    if (known_case_ && known_case_->id == id) return known_case_->row;
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare(std::string("SELECT ") + kCaseColumns +
                                    " FROM cases WHERE id=?"));
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) return std::optional<Case>();
-    return std::optional<Case>(ReadCase(*s));
+    known_case_ = KnownCase{std::string(id), std::nullopt};
+    if (row) known_case_->row = ReadCase(*s);
+    return known_case_->row;
   }
 
   Result<bool> CommentExists(std::string_view id) override {
@@ -506,16 +515,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
 
   Status PutCase(const Case& c) override {
     // Scope before the write: a case that leaves a scope leaves tombstones.
-    std::optional<std::pair<std::string, std::string>> old_scope;
-    {
-      CASESYNC_ASSIGN_OR_RETURN(
-          Statement * s,
-          db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
-      StatementScope scope(*s);
-      s->Bind(1, c.id);
-      CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (row) old_scope.emplace(s->ColumnText(0), s->ColumnText(1));
-    }
+    CASESYNC_ASSIGN_OR_RETURN(auto old_scope, CaseScope(c.id));
     bool rescoped = old_scope && (old_scope->first != c.account_id ||
                                   old_scope->second != c.contact_id);
     if (rescoped) {
@@ -540,6 +540,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     BindCase(*s, c);  // ?1..?19
     s->Bind(20, NextSeq());
     CASESYNC_RETURN_IF_ERROR(s->Run());
+    known_case_ = KnownCase{c.id, c};
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     if (rescoped) {
       CASESYNC_RETURN_IF_ERROR(RescopeComments(c, *old_scope));
@@ -548,18 +549,10 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   }
 
   Status PutComment(const Comment& c) override {
-    std::string account_id, contact_id;
-    {
-      CASESYNC_ASSIGN_OR_RETURN(
-          Statement * s,
-          db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
-      StatementScope scope(*s);
-      s->Bind(1, c.case_id);
-      CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) return Status(ErrorCode::kNotFound, "no such case");
-      account_id = s->ColumnText(0);
-      contact_id = s->ColumnText(1);
-    }
+    CASESYNC_ASSIGN_OR_RETURN(auto case_scope, CaseScope(c.case_id));
+    if (!case_scope) return Status(ErrorCode::kNotFound, "no such case");
+    const std::string& account_id = case_scope->first;
+    const std::string& contact_id = case_scope->second;
     bool was_public = false;
     {
       CASESYNC_ASSIGN_OR_RETURN(
@@ -707,6 +700,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     Status st = s->Run();
     if (!st.ok()) return Unique(st, "e-mail already registered");
     changes_.everyone = true;
+    auth_changed_ = true;  // role, status or account may have changed
     return Status::Ok();
   }
 
@@ -721,6 +715,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
                               db_.Prepare("UPDATE users SET password_hash=?, "
                                           "must_change_password=? WHERE id=?"));
     s->Bind(1, hash).Bind(2, must_change ? 1 : 0).Bind(3, user_id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -770,6 +765,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare("UPDATE sessions SET revoked=1 WHERE id=?"));
     s->Bind(1, id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -779,6 +775,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
                               db_.Prepare("UPDATE sessions SET revoked=1 WHERE "
                                           "user_id=? AND id<>?"));
     s->Bind(1, user_id).Bind(2, keep_id);
+    auth_changed_ = true;
     return s->Run();
   }
 
@@ -973,6 +970,41 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   Status Commit() override;
 
  private:
+  // The last case row this transaction read or wrote (row nullopt: there
+  // is no such case). A mutation reads its case, writes it, and the e-mail
+  // notification reads it again (createCase first checks that the id is
+  // free): all but the first come from here instead of a SELECT. Only
+  // PutCase writes cases, and it updates this; a rolled-back savepoint
+  // forgets it.
+  struct KnownCase {
+    std::string id;
+    std::optional<Case> row;
+  };
+
+  // The account and contact of a case (nullopt: no such case) as this
+  // transaction sees it.
+  using Scope = std::pair<std::string, std::string>;
+  Result<std::optional<Scope>> CaseScope(std::string_view case_id) {
+    if (known_case_ && known_case_->id == case_id) {
+      if (!known_case_->row) return std::optional<Scope>();
+      return std::optional<Scope>(
+          Scope(known_case_->row->account_id, known_case_->row->contact_id));
+    }
+    CASESYNC_ASSIGN_OR_RETURN(
+        Statement * s,
+        db_.Prepare("SELECT account_id, contact_id FROM cases WHERE id=?"));
+    StatementScope scope(*s);
+    s->Bind(1, case_id);
+    CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<Scope>();
+    return std::optional<Scope>(Scope(s->ColumnText(0), s->ColumnText(1)));
+  }
+
+  Status RunCached(const char* sql) {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
+    return s->Run();
+  }
+
   int64_t NextSeq() {
     changes_.head = ++seq_;
     return seq_;
@@ -1055,7 +1087,9 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t start_seq_ = 0;
   int64_t start_case_number_ = 0;
   bool catalog_changed_ = false;
+  bool auth_changed_ = false;  // a user or a session's validity changed
   ChangeSet changes_;
+  std::optional<KnownCase> known_case_;
 };
 
 // ---- the store ----
@@ -1298,6 +1332,13 @@ class SqliteStore : public Store {
     return false;
   }
 
+  uint64_t AuthGeneration() const override {
+    return auth_generation_.load(std::memory_order_acquire);
+  }
+  void BumpAuthGeneration() {
+    auth_generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
   Result<int64_t> Head() override {
     auto r = Reader();
     if (!r.ok()) return r.status();
@@ -1417,8 +1458,7 @@ class SqliteStore : public Store {
   }
 
   Status ReadSource(Database& db, Source src, const Actor& reader,
-                    int64_t after_seq, int64_t cutoff,
-                    std::vector<PatchOp>& ops);
+                    int64_t after_seq, int64_t cutoff, ChangePage& page);
 
   SqliteStoreOptions options_;
   std::unique_ptr<Database> writer_;
@@ -1427,6 +1467,7 @@ class SqliteStore : public Store {
   std::vector<std::unique_ptr<Database>> pool_;
   std::mutex catalog_mu_;
   std::shared_ptr<const CatalogIndex> catalog_;
+  std::atomic<uint64_t> auth_generation_{0};
 };
 
 Status SqliteWriteTx::Commit() {
@@ -1439,15 +1480,18 @@ Status SqliteWriteTx::Commit() {
     CASESYNC_RETURN_IF_ERROR(s->Run());
   }
   CASESYNC_RETURN_IF_ERROR(tx_.Commit());
+  // After the commit: a reader that loaded a session before it also read
+  // the generation before it, so its cache entry is now stale.
+  if (auth_changed_) store_.BumpAuthGeneration();
   if (catalog_changed_) CASESYNC_RETURN_IF_ERROR(store_.ReloadCatalog(db_));
   return Status::Ok();
 }
 
 // Appends the rows of `src` with after_seq < seq <= cutoff visible to
-// `reader` to `ops`.
+// `reader` to page.patch_json as patch ops.
 Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
                                int64_t after_seq, int64_t cutoff,
-                               std::vector<PatchOp>& ops) {
+                               ChangePage& page) {
   std::string sql = std::string("SELECT ") + SourceColumns(src) + " FROM " +
                     SourceTable(src) + " WHERE seq>?1 AND seq<=?2 AND " +
                     SourceFilter(src, reader.role) + " ORDER BY seq";
@@ -1456,67 +1500,77 @@ Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
   s->Bind(1, after_seq).Bind(2, cutoff);
   BindReader(*s, sql, reader);
   bool staff = IsStaff(reader.role);
+  std::string& out = page.patch_json;
   while (true) {
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    PatchOp op;
-    op.op = PatchOpKind::kPut;
+    if (page.op_count++ > 0) out += ',';
+    // {"op":…,"row":…,"table":…}, the key order of EncodePullResponse.
+    std::string_view table;
+    if (src == Source::kTombs) {
+      out += "{\"op\":\"del\",\"row\":";
+      JsonObjectWriter(out).String("id", s->ColumnTextView(1)).End();
+      table = s->ColumnTextView(0);
+    } else {
+      out += "{\"op\":\"put\",\"row\":";
+    }
     switch (src) {
       case Source::kCases:
-        op.table = kTableCases;
-        op.row = CaseRowJson(*s);
+        table = kTableCases;
+        AppendCaseRow(out, *s);
         break;
       case Source::kComments:
-        op.table = kTableComments;
-        op.row = CommentRowJson(*s);
+        table = kTableComments;
+        AppendCommentRow(out, *s);
         break;
-      case Source::kCatalog: {
-        op.table = kTableCatalog;
-        Json j = Json::object();
-        j["kind"] = s->ColumnText(1);
-        j["id"] = s->ColumnText(0);
-        j["parentId"] =
-            s->ColumnTextView(2).empty() ? Json() : Json(s->ColumnText(2));
-        j["name"] = s->ColumnText(3);
-        j["sort"] = s->ColumnInt(4);
-        j["active"] = s->ColumnInt(5) != 0;
-        op.row = std::move(j);
+      case Source::kCatalog:
+        table = kTableCatalog;
+        JsonObjectWriter(out)
+            .Bool("active", s->ColumnInt(5) != 0)
+            .String("id", s->ColumnTextView(0))
+            .String("kind", s->ColumnTextView(1))
+            .String("name", s->ColumnTextView(3))
+            .StringOrNull("parentId", s->ColumnTextView(2))
+            .Int("sort", s->ColumnInt(4))
+            .End();
         break;
-      }
       case Source::kUsers: {
-        op.table = kTableUsers;
-        Json j = Json::object();
-        std::string id = s->ColumnText(0);
+        table = kTableUsers;
+        std::string_view id = s->ColumnTextView(0);
         bool self = id == reader.user_id;
-        j["id"] = std::move(id);
-        j["accountId"] = s->ColumnText(1);
-        j["email"] = s->ColumnText(2);
-        j["name"] = s->ColumnText(3);
-        // Other people's phone numbers are for staff only.
-        j["phone"] = staff || self ? s->ColumnText(4) : std::string();
-        j["role"] = s->ColumnText(5);
-        j["status"] = s->ColumnText(6);
-        op.row = std::move(j);
+        JsonObjectWriter(out)
+            .String("accountId", s->ColumnTextView(1))
+            .String("email", s->ColumnTextView(2))
+            .String("id", id)
+            .String("name", s->ColumnTextView(3))
+            // Other people's phone numbers are for staff only.
+            .String("phone",
+                    staff || self ? s->ColumnTextView(4) : std::string_view())
+            .String("role", s->ColumnTextView(5))
+            .String("status", s->ColumnTextView(6))
+            .End();
         break;
       }
       case Source::kAccounts: {
-        op.table = kTableAccounts;
-        Json j = Json::object();
-        j["id"] = s->ColumnText(0);
-        j["name"] = s->ColumnText(1);
-        j["taxId"] = s->ColumnText(2);
+        // Few rows: the domains array goes through nlohmann.
+        table = kTableAccounts;
         auto domains = ParseJson(s->ColumnTextView(3));
-        j["domains"] = domains.ok() ? std::move(*domains) : Json::array();
-        op.row = std::move(j);
+        JsonObjectWriter(out)
+            .Raw("domains", domains.ok() && domains->is_array()
+                                ? DumpJson(*domains)
+                                : "[]")
+            .String("id", s->ColumnTextView(0))
+            .String("name", s->ColumnTextView(1))
+            .String("taxId", s->ColumnTextView(2))
+            .End();
         break;
       }
       case Source::kTombs:
-        op.op = PatchOpKind::kDel;
-        op.table = s->ColumnText(0);
-        op.row = Json{{"id", s->ColumnText(1)}};
         break;
     }
-    ops.push_back(std::move(op));
+    out += ",\"table\":";
+    AppendJsonString(out, table);
+    out += '}';
   }
   return Status::Ok();
 }
@@ -1525,13 +1579,19 @@ Status SqliteStore::ReadSource(Database& db, Source src, const Actor& reader,
 // pull reads. Ends (COMMIT of a read-only transaction) on destruction.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(Database& db) : db_(db), begin_(db.Exec("BEGIN")) {}
+  explicit ReadSnapshot(Database& db) : db_(db), begin_(Run(db, "BEGIN")) {}
   ~ReadSnapshot() {
-    if (begin_.ok()) (void)db_.Exec("COMMIT");
+    if (begin_.ok()) (void)Run(db_, "COMMIT");
   }
   const Status& status() const { return begin_; }
 
  private:
+  // Prepared once per connection (sqlite3_exec would parse it every pull).
+  static Status Run(Database& db, const char* sql) {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db.Prepare(sql));
+    return s->Run();
+  }
+
   Database& db_;
   Status begin_;
 };
@@ -1548,10 +1608,17 @@ Result<ChangePage> SqliteStore::ReadChanges(const Actor& reader,
   CASESYNC_ASSIGN_OR_RETURN(page.head, QueryCounter(db, "change_seq"));
   max_rows = std::max<size_t>(max_rows, 1);
 
+  // A reader that is up to date (the usual pull after a poke timeout) skips
+  // steps 1 and 2: nothing in this snapshot has a sequence above the head.
+  // Its client row and rejections (step 3) are read all the same.
+  bool up_to_date = after_seq >= page.head;
+  page.last_seq = page.head;
+
   // 1. The cutoff: the max_rows-th smallest visible sequence after
   // after_seq, from an index-only scan of each source.
   std::vector<int64_t> seqs;
   for (Source src : kSources) {
+    if (up_to_date) break;
     if (src == Source::kTombs && after_seq == 0) continue;
     std::string sql = std::string("SELECT seq FROM ") + SourceTable(src) +
                       " WHERE seq>?1 AND " + SourceFilter(src, reader.role) +
@@ -1576,11 +1643,13 @@ Result<ChangePage> SqliteStore::ReadChanges(const Actor& reader,
 
   // 2. The rows up to the cutoff: dels first, then puts (accounts before
   // users before cases before comments).
-  page.ops.reserve(std::min(seqs.size(), max_rows));
+  // About 600 bytes per case row with realistic text.
+  page.patch_json.reserve(std::min(seqs.size(), max_rows) * 640);
   for (Source src : kSources) {
+    if (up_to_date) break;
     if (src == Source::kTombs && after_seq == 0) continue;
     CASESYNC_RETURN_IF_ERROR(
-        ReadSource(db, src, reader, after_seq, cutoff, page.ops));
+        ReadSource(db, src, reader, after_seq, cutoff, page));
   }
 
   // 3. The client and its undelivered rejections, in the same snapshot.

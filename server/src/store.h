@@ -131,10 +131,14 @@ struct ChangeSet {
 
 // One page of changes visible to a reader, read in one snapshot.
 struct ChangePage {
-  std::vector<PatchOp> ops;  // del ops first, then puts
-  int64_t last_seq = 0;      // every visible change <= this is in the page
-  bool more = false;         // changes after last_seq remain
-  int64_t head = 0;          // the sequence head of the snapshot
+  // The patch ops as JSON text, comma-separated, without the brackets:
+  // {"op":"del"|"put","row":{…},"table":"…"} each, del ops first, then puts
+  // (rows written straight from the columns; see json_writer.h).
+  std::string patch_json;
+  size_t op_count = 0;
+  int64_t last_seq = 0;  // every visible change <= this is in the page
+  bool more = false;     // changes after last_seq remain
+  int64_t head = 0;      // the sequence head of the snapshot
   std::optional<ClientRecord> client;   // read in the same snapshot
   std::vector<Rejection> rejections;    // undelivered, of that client
   std::vector<int64_t> rejection_seqs;  // the sequence of each rejection
@@ -275,6 +279,12 @@ class Store {
   virtual Result<bool> HasChangesAfter(const Actor& reader,
                                        int64_t after_seq) = 0;
   virtual Result<int64_t> Head() = 0;
+  // Grows after every committed write transaction of this process that
+  // revoked a session or changed a user (password, role, status...). A
+  // session cached while it read G is stale once this differs from G; read
+  // it before loading the session. Writes of other processes (admin) do not
+  // move it.
+  virtual uint64_t AuthGeneration() const = 0;
   // "ok" or SQLite's list of problems.
   virtual Result<std::string> IntegrityCheck() = 0;
 };

@@ -34,6 +34,14 @@ std::string ResetTokenFor(const std::string& dir, const std::string& email) {
   return body.substr(nl + 2, 32);
 }
 
+// Logs in and authenticates once, so that the session is in the cache.
+std::string CachedToken(World& w, const char* email) {
+  auto login = w.service->Login(email, kPassword, false, "10.0.0.9");
+  REQUIRE(login.ok());
+  REQUIRE(w.service->Authenticate(login->token).ok());
+  return login->token;
+}
+
 TEST_SUITE("auth service") {
   TEST_CASE("login gives a session; logout revokes it") {
     World w;
@@ -269,6 +277,71 @@ TEST_SUITE("auth service") {
     for (const auto& l : lines)
       logged = logged || l.find(token) != std::string::npos;
     CHECK(logged);
+  }
+
+  // Authenticate keeps sessions in memory (token hash → session); these
+  // warm that cache first, then change what it holds.
+  TEST_CASE("a cached session ends at logout, password change and expiry") {
+    World w;
+    auto t1 = w.service->Login("ana@a.example.co", kPassword, false, "a");
+    auto t2 = w.service->Login("ana@a.example.co", kPassword, false, "a");
+    REQUIRE(t1.ok());
+    REQUIRE(t2.ok());
+    auto s1 = w.service->Authenticate(t1->token);
+    REQUIRE(s1.ok());
+    REQUIRE(w.service->Authenticate(t2->token).ok());
+    REQUIRE(w.service->ChangePassword(*s1, kPassword, "Otra-Clave-Segura-2027")
+                .ok());
+    CHECK(w.service->Authenticate(t2->token).status().code() ==
+          ErrorCode::kUnauthenticated);
+    REQUIRE(w.service->Authenticate(t1->token).ok());
+    REQUIRE(w.service->Logout(t1->token).ok());
+    CHECK(w.service->Authenticate(t1->token).status().code() ==
+          ErrorCode::kUnauthenticated);
+
+    std::string t3 = CachedToken(w, "beto@b.example.co");
+    w.clock.Advance(12 * kHour);
+    CHECK(w.service->Authenticate(t3).status().code() ==
+          ErrorCode::kUnauthenticated);
+  }
+
+  TEST_CASE("a cached session sees its user disabled or its role changed") {
+    World w;
+    std::string token = CachedToken(w, "andres@a.example.co");
+    auto change = [&](auto edit) {
+      auto tx = w.service->store().BeginWrite();
+      REQUIRE(tx.ok());
+      auto u = (*tx)->FindUserByEmail("andres@a.example.co");
+      REQUIRE(u.ok());
+      REQUIRE(u->has_value());
+      edit(**u);
+      REQUIRE((*tx)->PutUser(**u).ok());
+      REQUIRE((*tx)->Commit().ok());
+    };
+    change([](UserRecord& u) { u.user.role = Role::kCustomerAdmin; });
+    auto after = w.service->Authenticate(token);
+    REQUIRE(after.ok());
+    CHECK(after->actor.role == Role::kCustomerAdmin);
+    change([](UserRecord& u) { u.user.status = UserStatus::kDisabled; });
+    CHECK(w.service->Authenticate(token).status().code() ==
+          ErrorCode::kUnauthenticated);
+  }
+
+  TEST_CASE("another process's revocation is seen within ten seconds") {
+    World w;
+    std::string token = CachedToken(w, "ana@a.example.co");
+    // A second store on the same file, as casesync-server admin opens.
+    auto other = OpenSqliteStore({w.dir + "/casesync.db", "FULL"});
+    REQUIRE(other.ok());
+    {
+      auto tx = (*other)->BeginWrite();
+      REQUIRE(tx.ok());
+      REQUIRE((*tx)->RevokeUserSessions("u-ana", "").ok());
+      REQUIRE((*tx)->Commit().ok());
+    }
+    w.clock.Advance(10'000);
+    CHECK(w.service->Authenticate(token).status().code() ==
+          ErrorCode::kUnauthenticated);
   }
 }
 

@@ -148,6 +148,88 @@ TEST_SUITE("sync service") {
     CHECK(again->rejections[0].code == ErrorCode::kNotFound);
   }
 
+  TEST_CASE("an up-to-date pull still carries the client's state") {
+    World w;
+    Session ana = w.As("ana@a.example.co");
+    Session alba = w.As("alba@a.example.co");
+    // Another device of another user has pulled to the head: every later
+    // pull of this scope from the head reads no rows (the fast path).
+    REQUIRE(PushAs(*w.service, ana, "c1",
+                   {Mut(1, "createCase", CaseArgs("case-1")),
+                    Mut(2, "cancelCase",
+                        Json{{"caseId", "nope"}, {"reason", "x"}})})
+                .ok());
+    Pulled p = PullFresh(*w.service, ana, "c2");
+    CHECK(p.rejections.empty());  // c2 made no mutation
+    // c1 pulls from that head cursor: nothing new to read, yet its
+    // lastMutationId, and its rejection (whose sequence the cursor has
+    // passed, so it is marked delivered) are handled as by a full read.
+    auto up = w.service->Pull(ana, PullRequest{"c1", p.cursor});
+    REQUIRE(up.ok());
+    CHECK(up->patch.empty());
+    CHECK(up->cursor == p.cursor);
+    CHECK(up->last_mutation_id == 2);
+    CHECK(up->rejections.empty());
+    CHECK(QueryText(w.dir, "SELECT delivered FROM rejections") == "1");
+    // The same for a device whose rejection comes after the cursor.
+    REQUIRE(PushAs(*w.service, ana, "c2",
+                   {Mut(1, "cancelCase",
+                        Json{{"caseId", "nada"}, {"reason", "y"}})})
+                .ok());
+    auto next = w.service->Pull(ana, PullRequest{"c2", p.cursor});
+    REQUIRE(next.ok());
+    CHECK(next->patch.empty());
+    REQUIRE(next->rejections.size() == 1);
+    CHECK(next->rejections[0].mutation_id == 1);
+    CHECK(next->last_mutation_id == 1);
+    // ... and from the head after it, the fast path delivers it.
+    auto last = w.service->Pull(ana, PullRequest{"c2", next->cursor});
+    REQUIRE(last.ok());
+    CHECK(last->rejections.empty());
+    CHECK(last->cursor == next->cursor);
+    // Alba's scope differs: the same cursor is unknown to her.
+    auto other = w.service->Pull(alba, PullRequest{"c3", p.cursor});
+    REQUIRE(other.ok());
+    REQUIRE(!other->patch.empty());
+    CHECK(other->patch[0].op == PatchOpKind::kClear);
+  }
+
+  TEST_CASE("pull text is the protocol's encoding, odd characters included") {
+    World w;
+    Session ana = w.As("ana@a.example.co");
+    Json args = CaseArgs("case-odd");
+    args["subject"] = "Comillas \"dobles\", barra \\ y ñ — 😀";
+    args["description"] = "Línea 1\nLínea 2\twith tab </script>";
+    REQUIRE(PushAs(*w.service, ana, "c1", {Mut(1, "createCase", args)}).ok());
+    REQUIRE(PushAs(*w.service, ana, "c1",
+                   {Mut(2, "addComment",
+                        Json{{"id", "com-1"},
+                             {"caseId", "case-odd"},
+                             {"body", "Respuesta \"citada\"\n\\fin"}}),
+                    Mut(3, "cancelCase",
+                        Json{{"caseId", "nope"}, {"reason", "x"}})})
+                .ok());
+    auto text = w.service->PullText(ana, PullRequest{"c1", std::nullopt});
+    REQUIRE(text.ok());
+    auto decoded = DecodePullResponse(*text);
+    REQUIRE_MESSAGE(decoded.ok(), decoded.status().ToString());
+    // Byte for byte what the core's encoder writes for the same response.
+    CHECK(EncodePullResponse(*decoded) == *text);
+    Pulled p = PullFresh(*w.service, ana, "c9");
+    const Json& row = p.tables["cases"]["case-odd"];
+    CHECK(row["subject"] == args["subject"]);
+    CHECK(row["description"] == args["description"]);
+    CHECK(row["parentId"].is_null());
+    CHECK(p.tables["comments"]["com-1"]["body"] ==
+          "Respuesta \"citada\"\n\\fin");
+    CHECK(p.Count("users") > 0);
+    CHECK(p.Count("accounts") == 1);
+    CHECK(p.tables["accounts"]["acc-a"]["domains"] == Json{"a.example.co"});
+    CHECK(p.Count("catalog") > 0);
+    REQUIRE(decoded->rejections.size() == 1);
+    CHECK(decoded->rejections[0].mutation.args["caseId"] == "nope");
+  }
+
   TEST_CASE("case numbers follow commit order and are unique") {
     World w;
     Session ana = w.As("ana@a.example.co");

@@ -3,6 +3,7 @@
 //
 //   casesync_server_bench --server build/native/server/casesync-server
 //                         [--quick] [--skip-wrk]
+//                         [--only=push,pull,poke,wrk,polls]
 //
 // 1. push throughput (mutations/s), batches of 1, 10, 100, synchronous FULL
 //    and NORMAL, next to a plain SQLite loop inserting the same rows in
@@ -427,12 +428,18 @@ WrkResult Wrk(uint16_t port, const std::string& path, int connections,
 int main(int argc, char** argv) {
   std::string bin = "build/native/server/casesync-server";
   bool quick = false, skip_wrk = false;
+  std::string only;  // comma-separated parts; "" runs all
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--server" && i + 1 < argc) bin = argv[++i];
     if (a == "--quick") quick = true;
     if (a == "--skip-wrk") skip_wrk = true;
+    if (a.rfind("--only=", 0) == 0) only = "," + a.substr(7) + ",";
   }
+  auto part = [&only](const char* name) {
+    return only.empty() ||
+           only.find("," + std::string(name) + ",") != std::string::npos;
+  };
   bin = fs::absolute(bin).string();
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -440,27 +447,29 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency());
 
   // 1. push throughput.
-  std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
-  std::printf("  %-7s %6s %8s %14s %14s %7s\n", "sync", "batch", "muts",
-              "server mut/s", "sqlite rows/s", "ratio");
-  for (const std::string sync : {"FULL", "NORMAL"}) {
-    Server server(bin, sync);
-    std::string token = server.Token("customer");
-    Json ids = CatalogIds(server.port(), token);
-    for (int batch : {1, 10, 100}) {
-      int total = batch == 1 ? (quick ? 200 : 1000)
-                             : (batch == 10 ? (quick ? 2000 : 10000)
-                                            : (quick ? 10000 : 50000));
-      double rate = PushRate(server.port(), token, ids, batch, total);
-      double plain = SqliteRate(sync, ids, batch, total);
-      std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx\n", sync.c_str(), batch,
-                  total, rate, plain, rate / plain);
-      std::fflush(stdout);
+  if (part("push")) {
+    std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
+    std::printf("  %-7s %6s %8s %14s %14s %7s\n", "sync", "batch", "muts",
+                "server mut/s", "sqlite rows/s", "ratio");
+    for (const std::string sync : {"FULL", "NORMAL"}) {
+      Server server(bin, sync);
+      std::string token = server.Token("customer");
+      Json ids = CatalogIds(server.port(), token);
+      for (int batch : {1, 10, 100}) {
+        int total = batch == 1 ? (quick ? 200 : 1000)
+                               : (batch == 10 ? (quick ? 2000 : 10000)
+                                              : (quick ? 10000 : 50000));
+        double rate = PushRate(server.port(), token, ids, batch, total);
+        double plain = SqliteRate(sync, ids, batch, total);
+        std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx\n", sync.c_str(),
+                    batch, total, rate, plain, rate / plain);
+        std::fflush(stdout);
+      }
     }
   }
 
   // 2. initial pull.
-  {
+  if (part("pull")) {
     int cases = quick ? 20000 : 100000;
     std::printf("\n== initial pull of %d cases (agent, pages of up to %zu)\n",
                 cases, casesync::kMaxPullResponseRows);
@@ -508,7 +517,7 @@ int main(int argc, char** argv) {
   }
 
   // 3. poke latency.
-  {
+  if (part("poke")) {
     std::printf(
         "\n== poke latency: push by one client -> poke answer of "
         "another (same user)\n");
@@ -561,7 +570,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. wrk.
-  if (!skip_wrk) {
+  if (!skip_wrk && part("wrk")) {
     Server server(bin, "FULL");
     std::string token = server.Token("customer");
     std::string body = DumpJson(Json{{"clientId", "wrk"}, {"cursor", nullptr}});
@@ -603,7 +612,7 @@ int main(int argc, char** argv) {
   }
 
   // 5. 500 idle long polls + pushes.
-  {
+  if (part("polls")) {
     int polls = 500;
     std::printf(
         "\n== %d idle long polls (5 s timeout) while another account "

@@ -1,0 +1,113 @@
+// The SQLite write transaction (sqlite_store.cpp): savepoints and the case
+// row it remembers between a mutator's read and its write.
+#include "server_fixtures.h"
+
+namespace casesync::server::testing {
+namespace {
+
+Case SampleCase(const std::string& id, const std::string& subject) {
+  Case c;
+  c.id = id;
+  c.number = "CS000000" + id.substr(id.size() - 1);  // "case-N"
+  c.account_id = "acc-a";
+  c.contact_id = "u-ana";
+  c.service_id = "svc-cert";
+  c.product_id = "prd-cert-token";
+  c.issue_type_id = "iss-cert-token-pin";
+  c.contact_hours = "8 a 17";
+  c.contact_phone = "3001234567";
+  c.subject = subject;
+  c.description = "Descripción";
+  c.created_at = c.updated_at = "2026-11-29T10:00:00.000Z";
+  return c;
+}
+
+struct Fixture {
+  std::string dir = FreshDir("store");
+  std::unique_ptr<Store> store;
+  Fixture() {
+    SeedPeople(dir);
+    auto s = OpenSqliteStore({dir + "/casesync.db", "FULL"});
+    REQUIRE(s.ok());
+    store = std::move(*s);
+  }
+};
+
+const Status kRuleBreak(ErrorCode::kValidationFailed, "rule");
+
+TEST_SUITE("sqlite store") {
+  TEST_CASE("a failed savepoint undoes its case, also for later reads") {
+    Fixture f;
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    MutationStore& m = (*tx)->mutations();
+    int64_t head = (*tx)->changes().head;
+    Status st = (*tx)->InSavepoint([&] {
+      auto none = m.GetCase("case-1");  // remembered as missing
+      REQUIRE(none.ok());
+      CHECK(!none->has_value());
+      REQUIRE(m.PutCase(SampleCase("case-1", "primero")).ok());
+      auto seen = m.GetCase("case-1");  // remembered as written
+      REQUIRE(seen.ok());
+      REQUIRE(seen->has_value());
+      CHECK((*seen)->subject == "primero");
+      return kRuleBreak;
+    });
+    CHECK(st.code() == ErrorCode::kValidationFailed);
+    auto after = m.GetCase("case-1");
+    REQUIRE(after.ok());
+    CHECK(!after->has_value());
+    CHECK((*tx)->changes().head == head);
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir, "SELECT count(*) FROM cases") == "0");
+  }
+
+  TEST_CASE("nested savepoints roll back only the inner one") {
+    Fixture f;
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    MutationStore& m = (*tx)->mutations();
+    Status outer = (*tx)->InSavepoint([&] {
+      REQUIRE(m.PutCase(SampleCase("case-1", "queda")).ok());
+      Status inner = (*tx)->InSavepoint([&] {
+        REQUIRE(m.PutCase(SampleCase("case-1", "se deshace")).ok());
+        REQUIRE(m.PutCase(SampleCase("case-2", "tampoco")).ok());
+        return kRuleBreak;
+      });
+      CHECK(!inner.ok());
+      return Status::Ok();
+    });
+    REQUIRE(outer.ok());
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir,
+                    "SELECT group_concat(id || ':' || subject) FROM "
+                    "cases") == "case-1:queda");
+    // The sequence of the rolled-back writes was given back.
+    CHECK(QueryText(f.dir,
+                    "SELECT value FROM counters WHERE "
+                    "name='change_seq'") ==
+          QueryText(f.dir, "SELECT max(seq) FROM cases"));
+  }
+
+  TEST_CASE("a case read back in the same transaction is what was written") {
+    Fixture f;
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    MutationStore& m = (*tx)->mutations();
+    Case c = SampleCase("case-1", "Asunto \"citado\" — ñ");
+    c.parent_id = "";
+    c.priority = 2;
+    REQUIRE(m.PutCase(c).ok());
+    REQUIRE((*tx)->Commit().ok());
+    tx->reset();  // releases the writer
+    auto again = f.store->BeginWrite();
+    REQUIRE(again.ok());
+    auto fresh = (*again)->mutations().GetCase("case-1");  // a real SELECT
+    REQUIRE(fresh.ok());
+    REQUIRE(fresh->has_value());
+    CHECK(CaseToJson(**fresh) == CaseToJson(c));
+  }
+}
+
+}  // namespace
+}  // namespace casesync::server::testing
