@@ -337,9 +337,14 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
   return false;
 }
 
-// Checks 1 to 3 of docs/protocol.md §1, before any parser sees the text:
-// length, UTF-8, depth.
-Status CheckText(std::string_view text, size_t max_bytes) {
+Status TooDeep() {
+  return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
+                                         std::to_string(kMaxJsonDepth) +
+                                         " levels");
+}
+
+// Checks 1 and 2 of docs/protocol.md §1: length, UTF-8.
+Status CheckSizeAndUtf8(std::string_view text, size_t max_bytes) {
   if (text.size() > max_bytes) {
     return Status(ErrorCode::kPayloadTooLarge,
                   "the body is " + std::to_string(text.size()) +
@@ -348,11 +353,14 @@ Status CheckText(std::string_view text, size_t max_bytes) {
   if (!IsValidUtf8(text)) {
     return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
   }
-  if (NestsDeeperThan(text, kMaxJsonDepth)) {
-    return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
-                                           std::to_string(kMaxJsonDepth) +
-                                           " levels");
-  }
+  return Status::Ok();
+}
+
+// Checks 1 to 3 of docs/protocol.md §1, before any parser sees the text:
+// length, UTF-8, depth.
+Status CheckText(std::string_view text, size_t max_bytes) {
+  CASESYNC_RETURN_IF_ERROR(CheckSizeAndUtf8(text, max_bytes));
+  if (NestsDeeperThan(text, kMaxJsonDepth)) return TooDeep();
   return Status::Ok();
 }
 
@@ -705,6 +713,18 @@ Result<Comment> CommentFromFields(const BasicFieldReader<Object>& f) {
   return c;
 }
 
+// The error of a scan that stopped at a problem, as ParseJson gives it.
+Status ScanProblem(const JsonScanner& scanner) {
+  const Status& problem = scanner.problem();
+  if (problem.code() == ErrorCode::kMalformedJson) {
+    return MalformedJson(scanner.text());
+  }
+  if (problem.code() == ErrorCode::kInvalidRequest) {
+    return Invalid("", "duplicate key " + Quote(scanner.duplicate_key()));
+  }
+  return problem;
+}
+
 // ---------------------------------------------------------------------------
 // The fast pull-response decoder: one pass of JsonScanner over the text,
 // straight into PullResponse, with no Json document (rows become Json only
@@ -724,22 +744,11 @@ class PullResponseReader {
       : scanner_(text), rows_(rows) {}
 
   Result<PullResponse> Read() {
-    if (!Scan()) return ScanProblem();
+    if (!Scan()) return ScanProblem(scanner_);
     return Finish();
   }
 
  private:
-  Status ScanProblem() const {
-    const Status& problem = scanner_.problem();
-    if (problem.code() == ErrorCode::kMalformedJson) {
-      return MalformedJson(scanner_.text());
-    }
-    if (problem.code() == ErrorCode::kInvalidRequest) {
-      return Invalid("", "duplicate key " + Quote(scanner_.duplicate_key()));
-    }
-    return problem;
-  }
-
   // Scans the whole text; false on a syntax or limit problem.
   bool Scan() {
     JsonKind kind = JsonKind::kNull;
@@ -1001,20 +1010,24 @@ bool ReadJsonValue(JsonScanner* scanner, std::string* number_buffer,
   bool done = false;
   switch (kind) {
     case JsonKind::kObject: {
-      scanner->EnterObject();
+      if (!scanner->EnterObject()) return false;
       *out = Json::object();
       auto& members = out->get_ref<Json::object_t&>();
       std::string_view key;
       while (true) {
         if (!scanner->NextKey(&key, &done)) return false;
         if (done) return true;
-        // Keys are unique (the scanner refuses a repeated one).
-        Json& value = members.emplace(std::string(key), Json()).first->second;
+        // Keys are unique (the scanner refuses a repeated one). Encoders
+        // write them in sorted order (nlohmann's std::map), so the end is
+        // the likely place: a right hint makes the insertion O(1).
+        Json& value =
+            members.emplace_hint(members.end(), std::string(key), Json())
+                ->second;
         if (!ReadJsonValue(scanner, number_buffer, &value)) return false;
       }
     }
     case JsonKind::kArray: {
-      scanner->EnterArray();
+      if (!scanner->EnterArray()) return false;
       *out = Json::array();
       auto& elements = out->get_ref<Json::array_t&>();
       while (true) {
@@ -1063,25 +1076,27 @@ bool ReadJsonValue(JsonScanner* scanner, std::string* number_buffer,
 
 class PushRequestReader {
  public:
-  explicit PushRequestReader(std::string_view text) : scanner_(text) {}
+  explicit PushRequestReader(std::string_view text) : scanner_(text) {
+    scanner_.LimitDepth(kMaxJsonDepth);
+  }
 
+  // Precondition: CheckSizeAndUtf8 passed. The depth check (3 of
+  // docs/protocol.md §1) comes from the scanner's limit instead of a
+  // pre-scan; the pre-scan runs only when the scan did not read the whole
+  // text (a problem stopped it, or a NUL ended it: see JsonScanner::End),
+  // because the DOM decoder refused deep text before any other problem,
+  // wherever the nesting was.
   Result<PushRequest> Read() {
-    if (!Scan()) return ScanProblem();
+    bool scanned = Scan();
+    if ((!scanned || scanner_.position() < scanner_.text().size()) &&
+        NestsDeeperThan(scanner_.text(), kMaxJsonDepth)) {
+      return TooDeep();
+    }
+    if (!scanned) return ScanProblem(scanner_);
     return Finish();
   }
 
  private:
-  Status ScanProblem() const {
-    const Status& problem = scanner_.problem();
-    if (problem.code() == ErrorCode::kMalformedJson) {
-      return MalformedJson(scanner_.text());
-    }
-    if (problem.code() == ErrorCode::kInvalidRequest) {
-      return Invalid("", "duplicate key " + Quote(scanner_.duplicate_key()));
-    }
-    return problem;
-  }
-
   // Scans the whole text; false on a syntax or limit problem.
   bool Scan() {
     JsonKind kind = JsonKind::kNull;
@@ -1090,7 +1105,7 @@ class PushRequestReader {
       is_object_ = false;
       return scanner_.SkipValue(nullptr) && scanner_.End();
     }
-    scanner_.EnterObject();
+    if (!scanner_.EnterObject()) return false;
     std::string_view key;
     bool done = false;
     while (scanner_.NextKey(&key, &done) && !done) {
@@ -1118,7 +1133,7 @@ class PushRequestReader {
     if (!scanner_.PeekKind(&kind)) return false;
     top_.members.emplace_back("mutations", JsonSpan{kind, {}, false});
     if (kind != JsonKind::kArray) return scanner_.SkipValue(nullptr);
-    scanner_.EnterArray();
+    if (!scanner_.EnterArray()) return false;
     bool done = false;
     for (size_t i = 0;; ++i) {
       if (!scanner_.NextElement(&done)) return false;
@@ -1142,7 +1157,7 @@ class PushRequestReader {
           Invalid(IndexPath("mutations", index), "expected an object");
       return scanner_.SkipValue(nullptr);
     }
-    scanner_.EnterObject();
+    if (!scanner_.EnterObject()) return false;
     fields_.members.clear();
     std::optional<std::string_view> unknown;
     MutationRecord m;
@@ -1307,7 +1322,7 @@ Result<PushRequest> DecodePushRequestDom(std::string_view text) {
 }
 
 Result<PushRequest> DecodePushRequest(std::string_view text) {
-  CASESYNC_RETURN_IF_ERROR(CheckText(text, kMaxBodyBytes));
+  CASESYNC_RETURN_IF_ERROR(CheckSizeAndUtf8(text, kMaxBodyBytes));
   return PushRequestReader(text).Read();
 }
 

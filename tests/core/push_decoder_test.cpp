@@ -15,6 +15,7 @@
 
 #include "casesync/protocol.h"
 #include "casesync/status.h"
+#include "json_text_gen.h"
 
 namespace casesync {
 namespace {
@@ -76,9 +77,9 @@ bool Agree(std::string_view text) {
 // keys in any order, random whitespace, strings with escapes, surrogate
 // pairs and 1- to 4-byte UTF-8, every mutation name with its args, and args
 // values of every JSON type (numbers signed, unsigned, float, huge, tiny).
-class RequestGen {
+class RequestGen : public JsonTextGen {
  public:
-  explicit RequestGen(uint32_t seed) : rng_(seed) {}
+  using JsonTextGen::JsonTextGen;
 
   std::string Request(int max_mutations = 6) {
     std::string mutations = "[";
@@ -95,56 +96,6 @@ class RequestGen {
   }
 
  private:
-  int Pick(int lo, int hi) {
-    return std::uniform_int_distribution<int>(lo, hi)(rng_);
-  }
-
-  std::string Ws() {
-    static const char* kWs[] = {"", "", "", " ", "\n", "\t", "\r\n  "};
-    return kWs[Pick(0, 6)];
-  }
-
-  std::string Member(std::string_view key, const std::string& value) {
-    return Ws() + Str(std::string(key)) + Ws() + ":" + Ws() + value;
-  }
-
-  // Members in a random order.
-  std::string Object(std::vector<std::string> members) {
-    std::shuffle(members.begin(), members.end(), rng_);
-    std::string out = "{";
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i > 0) out += ",";
-      out += members[i];
-    }
-    return out + Ws() + "}";
-  }
-
-  // A JSON string literal for `s`, escaping some characters at random.
-  std::string Str(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20) {
-        static const char* kHex = "0123456789abcdef";
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      } else if (c == '/' && Pick(0, 1)) {
-        out += "\\/";
-      } else if (c < 0x80 && Pick(0, 30) == 0) {
-        static const char* kHex = "0123456789ABCDEF";
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out + "\"";
-  }
-
   std::string ClientId() {
     static const char* kChars =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
@@ -153,33 +104,6 @@ class RequestGen {
     for (int i = 0; i < n; ++i) out += kChars[Pick(0, 63)];
     return out;
   }
-
-  // Random text: ASCII, accents, ñ, CJK, emoji (4-byte), some controls.
-  std::string Text(int max_chars) {
-    static const char* kPieces[] = {
-        "a", "Z", "7",  " ",  "/", "\"", "\\",   "\n",   "\t", "é", "ñ", "Ñ",
-        "ü", "€", "中", "文", "😀", "𝄞",  "\x01", "\x1f", "-",  "_", ".", ":",
-    };
-    std::string out;
-    int n = Pick(0, max_chars);
-    for (int i = 0; i < n; ++i) out += kPieces[Pick(0, 23)];
-    return out;
-  }
-
-  // A string literal with \u escapes, surrogate pairs included.
-  std::string EscapedLiteral() {
-    static const char* kLiterals[] = {
-        R"("\u00e9t\u00E9")", R"("\ud83d\ude00 ok")",  R"("\uD834\uDD1E")",
-        R"("a\u0000b")",      R"("\b\f\n\r\t\/\\\"")", R"("\u4e2d\u6587")",
-    };
-    return kLiterals[Pick(0, 5)];
-  }
-
-  std::string StringValue(int max_chars) {
-    return Pick(0, 5) == 0 ? EscapedLiteral() : Str(Text(max_chars));
-  }
-
-  std::string Id() { return Str("id-" + std::to_string(Pick(1, 1000000))); }
 
   // Any JSON value, nesting at most `depth` more levels.
   std::string Any(int depth) {
@@ -289,8 +213,6 @@ class RequestGen {
                    Member("args", Args(name)),
                    Member("clientTime", Str(kTime))});
   }
-
-  std::mt19937 rng_;
 };
 
 std::string Mutation(int64_t id, std::string_view name = "acceptCase",
@@ -339,8 +261,10 @@ TEST_SUITE("push decoder") {
     std::vector<std::string> texts;
     while (texts.size() < 40) {
       std::string text = gen.Request(2);
+      size_t first = text.find("\"clientTime\"");
       if (text.find("\"extra\"") != std::string::npos &&
-          text.find("\"id\":2") == std::string::npos) {
+          first != std::string::npos &&
+          text.find("\"clientTime\"", first + 1) != std::string::npos) {
         texts.push_back(std::move(text));
       }
     }
@@ -378,6 +302,7 @@ TEST_SUITE("push decoder") {
       many += sep + Mutation(static_cast<int64_t>(i));
       many_bad += sep + (i == 3 ? "7" : Mutation(static_cast<int64_t>(i)));
     }
+    const std::string deep = std::string(17, '[') + std::string(17, ']');
     std::string exactly_max;
     for (size_t i = 1; i <= kMaxMutationsPerPush; ++i) {
       exactly_max += (i > 1 ? "," : "") + Mutation(static_cast<int64_t>(i));
@@ -490,10 +415,30 @@ TEST_SUITE("push decoder") {
         args(R"({"caseId":"c1","s":")" + long_string + "\"}"),
         args(R"({"caseId":"c1","s":")" + long_string + "x\"}"),
         args(R"({"caseId":"c1","s":")" + long_string.substr(1) + R"(\u00e9"})"),
+        // Depth: args at level 4 may nest 12 more levels, not 13.
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(12, '[') +
+             std::string(12, ']') + "}"),
         args("{\"caseId\":\"c1\",\"d\":" + std::string(13, '[') +
              std::string(13, ']') + "}"),
-        args("{\"caseId\":\"c1\",\"d\":" + std::string(14, '[') +
-             std::string(14, ']') + "}"),
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(11, '[') + "{}" +
+             std::string(11, ']') + "}"),
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(12, '[') + "{}" +
+             std::string(12, ']') + "}"),
+        // Too deep beats any problem found earlier in the text, and counts
+        // brackets after a NUL that ends the document.
+        R"({"clientId":tru,"x":)" + deep + "}",
+        R"({"clientId":"c","clientId":"d","x":)" + deep + "}",
+        "{\"x\":\"" + long_string + "x\",\"y\":" + deep + "}",
+        R"({"mutations":[7],"clientId":"c","x":)" + deep + "}",
+        R"({"clientId":"c","mutations":[]})" + std::string("\0", 1) + deep,
+        R"({"clientId":"c","mutations":[]})" + std::string("\0", 1) +
+            std::string(16, '['),
+        R"({"clientId":"c","mutations":[]} )" + std::string("\0 ", 2) +
+            std::string(17, '{'),
+        std::string(17, '['),
+        std::string(16, '['),
+        R"({"clientId":"c","mutations":[],"x":")" + deep + "\"}",
+        R"({"clientId":"c","mutations":[],"x":"\")" + deep + "\"}",
     };
     for (const std::string& text : texts) {
       REQUIRE(Agree(text));

@@ -9,22 +9,13 @@
 #include <string_view>
 
 #include "casesync/protocol.h"
+#include "differential_support.h"
 
 namespace {
 
 using casesync::Json;
-using casesync::Status;
-
-void Require(bool cond, const char* what) {
-  if (!cond) {
-    __builtin_printf("invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-bool SameStatus(const Status& a, const Status& b) {
-  return a.code() == b.code() && a.message() == b.message();
-}
+using casesync::fuzz::Require;
+using casesync::fuzz::SameStatus;
 
 // Equal values of equal types, node by node (Json's == takes an unsigned 1
 // and a signed 1 as equal).
