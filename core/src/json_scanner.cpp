@@ -384,7 +384,17 @@ bool JsonScanner::ScanString(JsonSpan* out) {
   return true;
 }
 
+bool JsonScanner::TooDeep() {
+  if (max_depth_ == 0 ||
+      objects_.size() + array_has_element_.size() < max_depth_) {
+    return false;
+  }
+  problem_ = Status(ErrorCode::kTooDeep, "");
+  return true;
+}
+
 bool JsonScanner::EnterObject() {
+  if (TooDeep()) return false;
   ++pos_;  // '{'
   objects_.emplace_back();
   objects_.back().first_key = keys_.size();
@@ -451,6 +461,7 @@ bool JsonScanner::NextKey(std::string_view* key, bool* done) {
 }
 
 bool JsonScanner::EnterArray() {
+  if (TooDeep()) return false;
   ++pos_;  // '['
   array_has_element_.push_back(false);
   return true;

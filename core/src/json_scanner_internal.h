@@ -8,8 +8,9 @@
 // caller asks.
 //
 // Preconditions (checked by the caller before scanning, as ParseJson does):
-// the text is valid UTF-8 and nests at most kMaxJsonDepth levels, so the
-// scanner's recursion is bounded.
+// the text is valid UTF-8, and it nests at most kMaxJsonDepth levels or the
+// caller sets that limit with LimitDepth(), so the scanner's recursion is
+// bounded.
 //
 // Not thread-safe; one scanner per text. Never throws.
 #ifndef CASESYNC_JSON_SCANNER_INTERNAL_H_
@@ -74,8 +75,14 @@ class JsonScanner {
 
   // Each call returns false at the first problem; problem() then says which:
   // kMalformedJson (with an empty message: the caller describes it),
-  // kPayloadTooLarge (a long string) or kInvalidRequest (a duplicate key).
+  // kPayloadTooLarge (a long string), kInvalidRequest (a duplicate key) or
+  // kTooDeep (past LimitDepth; empty message).
   const Status& problem() const { return problem_; }
+
+  // Refuse (kTooDeep) an array or object that would open more than
+  // `max_depth` levels, instead of relying on a depth pre-scan of the text.
+  // Call before scanning.
+  void LimitDepth(size_t max_depth) { max_depth_ = max_depth; }
   // The repeated key, when problem() is a duplicate key.
   std::string_view duplicate_key() const { return duplicate_key_; }
 
@@ -96,6 +103,7 @@ class JsonScanner {
   // separator and the next key (checked against the object's other keys)
   // and its ':', or sets *done at '}'. The key is a view of the text or of
   // storage owned by the scanner; it lives as long as the scanner.
+  // EnterObject() and EnterArray() fail only past LimitDepth.
   bool EnterObject();
   bool NextKey(std::string_view* key, bool* done);
   // Array elements: EnterArray() consumes '['; NextElement() reads the
@@ -121,9 +129,11 @@ class JsonScanner {
   bool ScanNumber(JsonSpan* out);
   bool ScanLiteral(std::string_view word, JsonKind kind, JsonSpan* out);
   bool RememberKey(std::string_view key);
+  bool TooDeep();  // opening one more level passes max_depth_
 
   std::string_view text_;
   size_t pos_ = 0;
+  size_t max_depth_ = 0;  // 0: no limit
   Status problem_;
   std::vector<OpenObject> objects_;
   std::vector<std::string_view> keys_;  // keys of the open objects

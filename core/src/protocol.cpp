@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -336,9 +337,14 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
   return false;
 }
 
-// Checks 1 to 3 of docs/protocol.md §1, before any parser sees the text:
-// length, UTF-8, depth.
-Status CheckText(std::string_view text, size_t max_bytes) {
+Status TooDeep() {
+  return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
+                                         std::to_string(kMaxJsonDepth) +
+                                         " levels");
+}
+
+// Checks 1 and 2 of docs/protocol.md §1: length, UTF-8.
+Status CheckSizeAndUtf8(std::string_view text, size_t max_bytes) {
   if (text.size() > max_bytes) {
     return Status(ErrorCode::kPayloadTooLarge,
                   "the body is " + std::to_string(text.size()) +
@@ -347,11 +353,14 @@ Status CheckText(std::string_view text, size_t max_bytes) {
   if (!IsValidUtf8(text)) {
     return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
   }
-  if (NestsDeeperThan(text, kMaxJsonDepth)) {
-    return Status(ErrorCode::kTooDeep, "arrays and objects nest deeper than " +
-                                           std::to_string(kMaxJsonDepth) +
-                                           " levels");
-  }
+  return Status::Ok();
+}
+
+// Checks 1 to 3 of docs/protocol.md §1, before any parser sees the text:
+// length, UTF-8, depth.
+Status CheckText(std::string_view text, size_t max_bytes) {
+  CASESYNC_RETURN_IF_ERROR(CheckSizeAndUtf8(text, max_bytes));
+  if (NestsDeeperThan(text, kMaxJsonDepth)) return TooDeep();
   return Status::Ok();
 }
 
@@ -487,7 +496,8 @@ bool IsValidClientId(std::string_view id) {
   });
 }
 
-Status ReadClientId(const FieldReader& f, std::string* out) {
+template <typename Object>
+Status ReadClientId(const BasicFieldReader<Object>& f, std::string* out) {
   CASESYNC_RETURN_IF_ERROR(f.RequireString("clientId", out));
   if (!IsValidClientId(*out)) {
     return Invalid("clientId", "must be 1 to " +
@@ -545,6 +555,18 @@ Status DecodeMutation(const Json& j, const std::string& path,
   CASESYNC_RETURN_IF_ERROR(f.RequireString("clientTime", &m->client_time));
   if (!ParseIsoTime(m->client_time)) {
     return Invalid(f.PathOf("clientTime"), "expected an ISO 8601 UTC time");
+  }
+  return Status::Ok();
+}
+
+// The ids of one push grow by exactly 1.
+Status CheckMutationIds(const std::vector<MutationRecord>& mutations) {
+  for (size_t i = 1; i < mutations.size(); ++i) {
+    if (mutations[i].id != mutations[i - 1].id + 1) {
+      return Invalid(IndexPath("mutations", i) + ".id",
+                     "expected " + std::to_string(mutations[i - 1].id + 1) +
+                         ": ids grow by exactly 1");
+    }
   }
   return Status::Ok();
 }
@@ -691,6 +713,18 @@ Result<Comment> CommentFromFields(const BasicFieldReader<Object>& f) {
   return c;
 }
 
+// The error of a scan that stopped at a problem, as ParseJson gives it.
+Status ScanProblem(const JsonScanner& scanner) {
+  const Status& problem = scanner.problem();
+  if (problem.code() == ErrorCode::kMalformedJson) {
+    return MalformedJson(scanner.text());
+  }
+  if (problem.code() == ErrorCode::kInvalidRequest) {
+    return Invalid("", "duplicate key " + Quote(scanner.duplicate_key()));
+  }
+  return problem;
+}
+
 // ---------------------------------------------------------------------------
 // The fast pull-response decoder: one pass of JsonScanner over the text,
 // straight into PullResponse, with no Json document (rows become Json only
@@ -710,22 +744,11 @@ class PullResponseReader {
       : scanner_(text), rows_(rows) {}
 
   Result<PullResponse> Read() {
-    if (!Scan()) return ScanProblem();
+    if (!Scan()) return ScanProblem(scanner_);
     return Finish();
   }
 
  private:
-  Status ScanProblem() const {
-    const Status& problem = scanner_.problem();
-    if (problem.code() == ErrorCode::kMalformedJson) {
-      return MalformedJson(scanner_.text());
-    }
-    if (problem.code() == ErrorCode::kInvalidRequest) {
-      return Invalid("", "duplicate key " + Quote(scanner_.duplicate_key()));
-    }
-    return problem;
-  }
-
   // Scans the whole text; false on a syntax or limit problem.
   bool Scan() {
     JsonKind kind = JsonKind::kNull;
@@ -964,6 +987,269 @@ class PullResponseReader {
   PullResponse result_;
 };
 
+// ---------------------------------------------------------------------------
+// The fast push-request decoder: one pass of JsonScanner over the text,
+// straight into PushRequest. Each mutation's args object is built as a Json
+// value from the scanner as it goes (no second parse of the text).
+//
+// It must refuse exactly what DecodePushRequestDom refuses, with the same
+// error, as PullResponseReader does for pull: syntax and limit problems end
+// the scan at once (the first in text order wins); grammar errors are
+// recorded and decided at the end in the DOM decoder's order (unknown
+// top-level field in sorted order, clientId, mutations, the count limit, the
+// first bad mutation, then the id sequence).
+
+// Reads one JSON value from the scanner into *out as nlohmann's parser would
+// type it: integers that fit int64 (negative) or uint64 (non-negative) stay
+// integers, any other number is a double read by strtod. Recursion is
+// bounded: the text was checked against kMaxJsonDepth before scanning.
+bool ReadJsonValue(JsonScanner* scanner, std::string* number_buffer,
+                   Json* out) {
+  JsonKind kind = JsonKind::kNull;
+  if (!scanner->PeekKind(&kind)) return false;
+  bool done = false;
+  switch (kind) {
+    case JsonKind::kObject: {
+      if (!scanner->EnterObject()) return false;
+      *out = Json::object();
+      auto& members = out->get_ref<Json::object_t&>();
+      std::string_view key;
+      while (true) {
+        if (!scanner->NextKey(&key, &done)) return false;
+        if (done) return true;
+        // Keys are unique (the scanner refuses a repeated one). Encoders
+        // write them in sorted order (nlohmann's std::map), so the end is
+        // the likely place: a right hint makes the insertion O(1).
+        Json& value =
+            members.emplace_hint(members.end(), std::string(key), Json())
+                ->second;
+        if (!ReadJsonValue(scanner, number_buffer, &value)) return false;
+      }
+    }
+    case JsonKind::kArray: {
+      if (!scanner->EnterArray()) return false;
+      *out = Json::array();
+      auto& elements = out->get_ref<Json::array_t&>();
+      while (true) {
+        if (!scanner->NextElement(&done)) return false;
+        if (done) return true;
+        elements.emplace_back();
+        if (!ReadJsonValue(scanner, number_buffer, &elements.back())) {
+          return false;
+        }
+      }
+    }
+    default:
+      break;
+  }
+  JsonSpan span;
+  if (!scanner->ReadScalar(&span)) return false;
+  switch (span.kind) {
+    case JsonKind::kString: {
+      std::string value;
+      AppendUnescaped(span, &value);
+      *out = std::move(value);
+      return true;
+    }
+    case JsonKind::kNumber: {
+      JsonInteger n = ClassifyNumber(span.raw);
+      if (n.is_integer) {
+        *out = n.is_unsigned ? Json(n.unsigned_value) : Json(n.value);
+      } else {
+        // As nlohmann's lexer does (the scanner refused non-finite ones).
+        number_buffer->assign(span.raw);
+        *out = std::strtod(number_buffer->c_str(), nullptr);
+      }
+      return true;
+    }
+    case JsonKind::kTrue:
+      *out = true;
+      return true;
+    case JsonKind::kFalse:
+      *out = false;
+      return true;
+    default:
+      *out = nullptr;
+      return true;
+  }
+}
+
+class PushRequestReader {
+ public:
+  explicit PushRequestReader(std::string_view text) : scanner_(text) {
+    scanner_.LimitDepth(kMaxJsonDepth);
+  }
+
+  // Precondition: CheckSizeAndUtf8 passed. The depth check (3 of
+  // docs/protocol.md §1) comes from the scanner's limit instead of a
+  // pre-scan; the pre-scan runs only when the scan did not read the whole
+  // text (a problem stopped it, or a NUL ended it: see JsonScanner::End),
+  // because the DOM decoder refused deep text before any other problem,
+  // wherever the nesting was.
+  Result<PushRequest> Read() {
+    bool scanned = Scan();
+    if ((!scanned || scanner_.position() < scanner_.text().size()) &&
+        NestsDeeperThan(scanner_.text(), kMaxJsonDepth)) {
+      return TooDeep();
+    }
+    if (!scanned) return ScanProblem(scanner_);
+    return Finish();
+  }
+
+ private:
+  // Scans the whole text; false on a syntax or limit problem.
+  bool Scan() {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.Begin() || !scanner_.PeekKind(&kind)) return false;
+    if (kind != JsonKind::kObject) {
+      is_object_ = false;
+      return scanner_.SkipValue(nullptr) && scanner_.End();
+    }
+    if (!scanner_.EnterObject()) return false;
+    std::string_view key;
+    bool done = false;
+    while (scanner_.NextKey(&key, &done) && !done) {
+      bool ok = true;
+      if (key == "mutations") {
+        ok = ScanMutations();
+      } else if (key == "clientId") {
+        JsonSpan span;
+        ok = scanner_.SkipValue(&span);
+        top_.members.emplace_back(key, span);
+      } else {
+        if (!unknown_top_ || key < *unknown_top_) unknown_top_ = key;
+        ok = scanner_.SkipValue(nullptr);
+      }
+      if (!ok) return false;
+    }
+    return done && scanner_.End();
+  }
+
+  // mutations: the elements are decoded as they come until the first bad
+  // one; past it, and past kMaxMutationsPerPush, they are only checked and
+  // counted.
+  bool ScanMutations() {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.PeekKind(&kind)) return false;
+    top_.members.emplace_back("mutations", JsonSpan{kind, {}, false});
+    if (kind != JsonKind::kArray) return scanner_.SkipValue(nullptr);
+    if (!scanner_.EnterArray()) return false;
+    bool done = false;
+    for (size_t i = 0;; ++i) {
+      if (!scanner_.NextElement(&done)) return false;
+      if (done) return true;
+      ++mutation_count_;
+      if (!mutation_error_.ok() || i >= kMaxMutationsPerPush) {
+        if (!scanner_.SkipValue(nullptr)) return false;
+      } else if (!ScanMutation(i)) {
+        return false;
+      }
+    }
+  }
+
+  // mutation := {id, name, args, clientTime}; checked once the element is
+  // complete because its fields come in any order.
+  bool ScanMutation(size_t index) {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.PeekKind(&kind)) return false;
+    if (kind != JsonKind::kObject) {
+      mutation_error_ =
+          Invalid(IndexPath("mutations", index), "expected an object");
+      return scanner_.SkipValue(nullptr);
+    }
+    if (!scanner_.EnterObject()) return false;
+    fields_.members.clear();
+    std::optional<std::string_view> unknown;
+    MutationRecord m;
+    std::string_view key;
+    bool done = false;
+    while (true) {
+      if (!scanner_.NextKey(&key, &done)) return false;
+      if (done) break;
+      JsonSpan span;
+      if (key == "args") {
+        if (!scanner_.PeekKind(&span.kind)) return false;
+        if (!(span.kind == JsonKind::kObject
+                  ? ReadJsonValue(&scanner_, &number_buffer_, &m.args)
+                  : scanner_.SkipValue(&span))) {
+          return false;
+        }
+        fields_.members.emplace_back(key, span);
+      } else if (key == "id" || key == "name" || key == "clientTime") {
+        if (!scanner_.SkipValue(&span)) return false;
+        fields_.members.emplace_back(key, span);
+      } else {
+        if (!unknown || key < *unknown) unknown = key;
+        if (!scanner_.SkipValue(nullptr)) return false;
+      }
+    }
+    mutation_error_ = DecodeFields(index, unknown, &m);
+    if (mutation_error_.ok()) result_.mutations.push_back(std::move(m));
+    return true;
+  }
+
+  // DecodeMutation's checks, in its order, over the scanned element.
+  Status DecodeFields(size_t index,
+                      const std::optional<std::string_view>& unknown,
+                      MutationRecord* m) const {
+    std::string path = IndexPath("mutations", index);
+    if (unknown) return Invalid(path, "unknown field " + Quote(*unknown));
+    BasicFieldReader<SpanObject> f(fields_, std::move(path));
+    CASESYNC_RETURN_IF_ERROR(f.RequireInt64("id", 1, kInt64Max, &m->id));
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("name", &m->name));
+    if (!MutationNameFromString(m->name)) {
+      return Status(ErrorCode::kUnknownMutation,
+                    f.PathOf("name") + ": unknown mutation " + Quote(m->name));
+    }
+    const JsonSpan* args = f.Find("args");
+    if (args == nullptr) return Invalid(f.PathOf("args"), "required");
+    if (args->kind != JsonKind::kObject) {
+      return Invalid(f.PathOf("args"), "expected an object");
+    }
+    CASESYNC_RETURN_IF_ERROR(f.RequireString("clientTime", &m->client_time));
+    if (!ParseIsoTime(m->client_time)) {
+      return Invalid(f.PathOf("clientTime"), "expected an ISO 8601 UTC time");
+    }
+    return Status::Ok();
+  }
+
+  // The top-level grammar, in DecodePushRequestDom's order.
+  Result<PushRequest> Finish() {
+    if (!is_object_) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "the body must be a JSON object");
+    }
+    if (unknown_top_)
+      return Invalid("", "unknown field " + Quote(*unknown_top_));
+    BasicFieldReader<SpanObject> f(top_, "");
+    CASESYNC_RETURN_IF_ERROR(ReadClientId(f, &result_.client_id));
+    const JsonSpan* mutations = f.Find("mutations");
+    if (mutations == nullptr) return Invalid("mutations", "required");
+    if (mutations->kind != JsonKind::kArray) {
+      return Invalid("mutations", "expected an array");
+    }
+    if (mutation_count_ > kMaxMutationsPerPush) {
+      return Status(ErrorCode::kPayloadTooLarge,
+                    "mutations: " + std::to_string(mutation_count_) +
+                        " mutations, over the limit of " +
+                        std::to_string(kMaxMutationsPerPush));
+    }
+    CASESYNC_RETURN_IF_ERROR(mutation_error_);
+    CASESYNC_RETURN_IF_ERROR(CheckMutationIds(result_.mutations));
+    return std::move(result_);
+  }
+
+  JsonScanner scanner_;
+  bool is_object_ = true;
+  std::optional<std::string_view> unknown_top_;
+  SpanObject top_;     // clientId; mutations by kind only
+  SpanObject fields_;  // the current mutation's id, name, args, clientTime
+  size_t mutation_count_ = 0;
+  Status mutation_error_;  // the first bad mutation's error
+  std::string number_buffer_;
+  PushRequest result_;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -1015,7 +1301,7 @@ std::string DumpJson(const Json& j) {
 
 // pushRequest := {clientId: ClientId, mutations: [mutation] (<= 1000,
 //                 ids consecutive)}
-Result<PushRequest> DecodePushRequest(std::string_view text) {
+Result<PushRequest> DecodePushRequestDom(std::string_view text) {
   CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
   FieldReader f(doc, "");
   CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"clientId", "mutations"}));
@@ -1031,14 +1317,13 @@ Result<PushRequest> DecodePushRequest(std::string_view text) {
   }
   CASESYNC_RETURN_IF_ERROR(
       DecodeEach(*mutations, "mutations", DecodeMutation, &r.mutations));
-  for (size_t i = 1; i < r.mutations.size(); ++i) {
-    if (r.mutations[i].id != r.mutations[i - 1].id + 1) {
-      return Invalid(IndexPath("mutations", i) + ".id",
-                     "expected " + std::to_string(r.mutations[i - 1].id + 1) +
-                         ": ids grow by exactly 1");
-    }
-  }
+  CASESYNC_RETURN_IF_ERROR(CheckMutationIds(r.mutations));
   return r;
+}
+
+Result<PushRequest> DecodePushRequest(std::string_view text) {
+  CASESYNC_RETURN_IF_ERROR(CheckSizeAndUtf8(text, kMaxBodyBytes));
+  return PushRequestReader(text).Read();
 }
 
 std::string EncodePushRequest(const PushRequest& r) {

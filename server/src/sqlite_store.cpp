@@ -488,9 +488,11 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
 
   Result<std::optional<Case>> GetCase(std::string_view id) override {
     if (known_case_ && known_case_->id == id) return known_case_->row;
-    CASESYNC_ASSIGN_OR_RETURN(
-        Statement * s, db_.Prepare(std::string("SELECT ") + kCaseColumns +
-                                   " FROM cases WHERE id=?"));
+    // Built once: every createCase asks (is the id free?), and the cache
+    // lookup needs only the text.
+    static const std::string kSql =
+        std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id=?";
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSql));
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());

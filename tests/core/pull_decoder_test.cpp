@@ -16,6 +16,7 @@
 #include "casesync/domain.h"
 #include "casesync/protocol.h"
 #include "casesync/status.h"
+#include "json_text_gen.h"
 
 namespace casesync {
 namespace {
@@ -152,9 +153,9 @@ bool Agree(std::string_view text) {
 // keys in any order, random whitespace, strings with escapes, surrogate
 // pairs and 1- to 4-byte UTF-8, absent and null optional fields, unknown
 // fields, every table and op.
-class ResponseGen {
+class ResponseGen : public JsonTextGen {
  public:
-  explicit ResponseGen(uint32_t seed) : rng_(seed) {}
+  using JsonTextGen::JsonTextGen;
 
   std::string Response() {
     std::vector<std::string> members;
@@ -180,84 +181,6 @@ class ResponseGen {
   }
 
  private:
-  int Pick(int lo, int hi) {
-    return std::uniform_int_distribution<int>(lo, hi)(rng_);
-  }
-
-  std::string Ws() {
-    static const char* kWs[] = {"", "", "", " ", "\n", "\t", "\r\n  "};
-    return kWs[Pick(0, 6)];
-  }
-
-  std::string Member(std::string_view key, const std::string& value) {
-    return Ws() + Str(std::string(key)) + Ws() + ":" + Ws() + value;
-  }
-
-  // Members in a random order.
-  std::string Object(std::vector<std::string> members) {
-    std::shuffle(members.begin(), members.end(), rng_);
-    std::string out = "{";
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i > 0) out += ",";
-      out += members[i];
-    }
-    return out + Ws() + "}";
-  }
-
-  // A JSON string literal for `s`, escaping some characters at random.
-  std::string Str(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20) {
-        static const char* kHex = "0123456789abcdef";
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      } else if (c == '/' && Pick(0, 1)) {
-        out += "\\/";
-      } else if (c < 0x80 && Pick(0, 30) == 0) {
-        static const char* kHex = "0123456789ABCDEF";
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out + "\"";
-  }
-
-  // Random text: ASCII, accents, ñ, CJK, emoji (4-byte), some controls,
-  // and a few escape-only forms.
-  std::string Text(int max_chars) {
-    static const char* kPieces[] = {
-        "a", "Z", "7",  " ",  "/", "\"", "\\",   "\n",   "\t", "é", "ñ", "Ñ",
-        "ü", "€", "中", "文", "😀", "𝄞",  "\x01", "\x1f", "-",  "_", ".", ":",
-    };
-    std::string out;
-    int n = Pick(0, max_chars);
-    for (int i = 0; i < n; ++i) out += kPieces[Pick(0, 23)];
-    return out;
-  }
-
-  // A string literal with \u escapes, surrogate pairs included.
-  std::string EscapedLiteral() {
-    static const char* kLiterals[] = {
-        R"("\u00e9t\u00E9")", R"("\ud83d\ude00 ok")",  R"("\uD834\uDD1E")",
-        R"("a\u0000b")",      R"("\b\f\n\r\t\/\\\"")", R"("\u4e2d\u6587")",
-    };
-    return kLiterals[Pick(0, 5)];
-  }
-
-  std::string StringValue(int max_chars) {
-    return Pick(0, 5) == 0 ? EscapedLiteral() : Str(Text(max_chars));
-  }
-
-  std::string Id() { return Str("id-" + std::to_string(Pick(1, 1000000))); }
-
   // Optional members: present, absent, or (when nullable) null.
   void Maybe(std::vector<std::string>* members, std::string_view key,
              const std::string& value, bool nullable = false) {
@@ -395,8 +318,6 @@ class ResponseGen {
                    Member("message", StringValue(30)),
                    Member("mutation", mutation)});
   }
-
-  std::mt19937 rng_;
 };
 
 TEST_SUITE("pull decoder") {

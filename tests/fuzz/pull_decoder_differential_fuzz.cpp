@@ -11,23 +11,15 @@
 #include <variant>
 
 #include "casesync/protocol.h"
+#include "differential_support.h"
 
 namespace {
 
 using casesync::Json;
 using casesync::PatchOp;
 using casesync::Status;
-
-void Require(bool cond, const char* what) {
-  if (!cond) {
-    __builtin_printf("invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-bool SameStatus(const Status& a, const Status& b) {
-  return a.code() == b.code() && a.message() == b.message();
-}
+using casesync::fuzz::Require;
+using casesync::fuzz::SameStatus;
 
 // The row a typed put carries, as Json text, or its error.
 std::string Typed(const PatchOp& op) {

@@ -4,6 +4,11 @@
 //   casesync_server_bench --server build/native/server/casesync-server
 //                         [--quick] [--skip-wrk]
 //                         [--only=push,pull,poke,wrk,polls]
+//                         [--batches=1,10,100] [--sync=FULL,NORMAL]
+//
+// --batches and --sync narrow the push table (e.g. --batches=100
+// --sync=NORMAL to count one server's instructions under callgrind, with a
+// wrapper script as --server; --batches= alone measures the fixed cost).
 //
 // 1. push throughput (mutations/s), batches of 1, 10, 100, synchronous FULL
 //    and NORMAL, next to a plain SQLite loop inserting the same rows in
@@ -429,12 +434,28 @@ int main(int argc, char** argv) {
   std::string bin = "build/native/server/casesync-server";
   bool quick = false, skip_wrk = false;
   std::string only;  // comma-separated parts; "" runs all
+  std::vector<int> batches = {1, 10, 100};
+  std::vector<std::string> syncs = {"FULL", "NORMAL"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--server" && i + 1 < argc) bin = argv[++i];
     if (a == "--quick") quick = true;
     if (a == "--skip-wrk") skip_wrk = true;
     if (a.rfind("--only=", 0) == 0) only = "," + a.substr(7) + ",";
+    if (a.rfind("--batches=", 0) == 0) {
+      batches.clear();
+      std::istringstream list(a.substr(10));
+      for (std::string item; std::getline(list, item, ',');) {
+        if (!item.empty()) batches.push_back(std::stoi(item));
+      }
+    }
+    if (a.rfind("--sync=", 0) == 0) {
+      syncs.clear();
+      std::istringstream list(a.substr(7));
+      for (std::string item; std::getline(list, item, ',');) {
+        if (!item.empty()) syncs.push_back(item);
+      }
+    }
   }
   auto part = [&only](const char* name) {
     return only.empty() ||
@@ -451,11 +472,11 @@ int main(int argc, char** argv) {
     std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
     std::printf("  %-7s %6s %8s %14s %14s %7s\n", "sync", "batch", "muts",
                 "server mut/s", "sqlite rows/s", "ratio");
-    for (const std::string sync : {"FULL", "NORMAL"}) {
+    for (const std::string& sync : syncs) {
       Server server(bin, sync);
       std::string token = server.Token("customer");
       Json ids = CatalogIds(server.port(), token);
-      for (int batch : {1, 10, 100}) {
+      for (int batch : batches) {
         int total = batch == 1 ? (quick ? 200 : 1000)
                                : (batch == 10 ? (quick ? 2000 : 10000)
                                               : (quick ? 10000 : 50000));

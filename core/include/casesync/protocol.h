@@ -139,7 +139,13 @@ Result<Json> ParseJson(std::string_view text, size_t max_bytes = kMaxBodyBytes);
 // decoders never let any in).
 std::string DumpJson(const Json& j);
 
+// Reads the text in one pass straight into the structs (each mutation's args
+// built as Json from the same pass); accepts and refuses exactly what
+// DecodePushRequestDom does, with the same results and errors.
 Result<PushRequest> DecodePushRequest(std::string_view text);
+// The previous decoder (ParseJson into a Json document, then the grammar over
+// it): the reference of the differential tests and fuzzer only.
+Result<PushRequest> DecodePushRequestDom(std::string_view text);
 std::string EncodePushRequest(const PushRequest& r);
 Result<PushResponse> DecodePushResponse(std::string_view text);
 std::string EncodePushResponse(const PushResponse& r);

@@ -1,0 +1,485 @@
+// Differential tests of the fast push-request decoder (DecodePushRequest,
+// core/src/json_scanner.cpp + protocol.cpp) against the former DOM decoder
+// (DecodePushRequestDom): over generated valid requests and systematic
+// mutations of them, both must accept the same texts with the same result
+// (args with the same Json types, not just the same text) and refuse the
+// same texts with the same error (code and message).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "casesync/protocol.h"
+#include "casesync/status.h"
+#include "json_text_gen.h"
+
+namespace casesync {
+namespace {
+
+constexpr const char* kTime = "2026-11-29T11:09:01.123Z";
+
+// A Json value with the type of every node: DumpJson alone prints an
+// unsigned 1 and a signed 1 alike.
+std::string Typed(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      std::string out = "{";
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        out += DumpJson(Json(it.key())) + ":" + Typed(it.value()) + ",";
+      }
+      return out + "}";
+    }
+    case Json::value_t::array: {
+      std::string out = "[";
+      for (const Json& e : j) out += Typed(e) + ",";
+      return out + "]";
+    }
+    case Json::value_t::number_unsigned:
+      return "u" + DumpJson(j);
+    case Json::value_t::number_integer:
+      return "i" + DumpJson(j);
+    case Json::value_t::number_float:
+      return "f" + DumpJson(j);
+    default:
+      return DumpJson(j);
+  }
+}
+
+// Everything a decoded request holds, as comparable text.
+std::string Summary(const Result<PushRequest>& r) {
+  if (!r.ok()) return "refused " + r.status().ToString();
+  std::string out = "client=" + r->client_id + "\n";
+  for (const MutationRecord& m : r->mutations) {
+    out += std::to_string(m.id) + " " + m.name + " " + m.client_time + " " +
+           Typed(m.args) + "\n";
+  }
+  return out;
+}
+
+// Both decoders on `text`: true when they agree.
+bool Agree(std::string_view text) {
+  std::string want = Summary(DecodePushRequestDom(text));
+  std::string got = Summary(DecodePushRequest(text));
+  if (got != want) {
+    INFO("text: ", std::string(text.substr(0, 400)));
+    CHECK(got == want);
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// A generator of valid push requests written by hand (not by the encoder):
+// keys in any order, random whitespace, strings with escapes, surrogate
+// pairs and 1- to 4-byte UTF-8, every mutation name with its args, and args
+// values of every JSON type (numbers signed, unsigned, float, huge, tiny).
+class RequestGen : public JsonTextGen {
+ public:
+  using JsonTextGen::JsonTextGen;
+
+  std::string Request(int max_mutations = 6) {
+    std::string mutations = "[";
+    int count = Pick(0, max_mutations);
+    int64_t first = Pick(1, 1000);
+    for (int i = 0; i < count; ++i) {
+      if (i > 0) mutations += "," + Ws();
+      mutations += Mutation(first + i);
+    }
+    return Ws() +
+           Object({Member("clientId", Str(ClientId())),
+                   Member("mutations", mutations + Ws() + "]")}) +
+           Ws();
+  }
+
+ private:
+  std::string ClientId() {
+    static const char* kChars =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    std::string out;
+    int n = Pick(1, 24);
+    for (int i = 0; i < n; ++i) out += kChars[Pick(0, 63)];
+    return out;
+  }
+
+  // Any JSON value, nesting at most `depth` more levels.
+  std::string Any(int depth) {
+    static const char* kNumbers[] = {
+        "0",
+        "-0",
+        "7",
+        "-12",
+        "3.25",
+        "-12.5e3",
+        "1E2",
+        "1e-2",
+        "0.0",
+        "-0.0",
+        "1e-400",
+        "18446744073709551615",
+        "18446744073709551616",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "2.5E+10",
+    };
+    int kind = Pick(0, depth > 0 ? 7 : 5);
+    switch (kind) {
+      case 0:
+        return "null";
+      case 1:
+        return Pick(0, 1) ? "true" : "false";
+      case 2:
+      case 3:
+        return kNumbers[Pick(0, 17)];
+      case 4:
+      case 5:
+        return StringValue(10);
+      case 6: {
+        std::string out = "[" + Ws();
+        int n = Pick(0, 3);
+        for (int i = 0; i < n; ++i) {
+          if (i > 0) out += "," + Ws();
+          out += Any(depth - 1);
+        }
+        return out + Ws() + "]";
+      }
+      default: {
+        std::vector<std::string> m;
+        int n = Pick(0, 3);
+        for (int i = 0; i < n; ++i) {
+          m.push_back(
+              Member("k" + std::to_string(i) + Text(3), Any(depth - 1)));
+        }
+        return Object(m);
+      }
+    }
+  }
+
+  // The args of `name` as the web client sends them, sometimes with an
+  // extra field of any type (the mutator refuses it; the decoder keeps it).
+  std::string Args(std::string_view name) {
+    std::vector<std::string> m;
+    if (name == "createCase") {
+      m.push_back(Member("id", Id()));
+      for (const char* key : {"serviceId", "productId", "issueTypeId"}) {
+        m.push_back(Member(key, Id()));
+      }
+      m.push_back(Member("contactHours", StringValue(12)));
+      m.push_back(Member("contactPhone", Str("+34 600 000 000")));
+      m.push_back(Member("subject", StringValue(60)));
+      m.push_back(Member("description", StringValue(300)));
+      if (Pick(0, 3) == 0) m.push_back(Member("parentId", Id()));
+      if (Pick(0, 3) == 0) m.push_back(Member("contactId", Id()));
+    } else {
+      m.push_back(Member("caseId", Id()));
+      if (name == "updateCaseContact") {
+        m.push_back(Member("contactHours", StringValue(12)));
+        if (Pick(0, 1)) m.push_back(Member("contactPhone", StringValue(12)));
+      } else if (name == "addComment") {
+        m.push_back(Member("id", Id()));
+        m.push_back(Member("body", StringValue(200)));
+        m.push_back(
+            Member("visibility", Str(Pick(0, 1) ? "public" : "internal")));
+      } else if (name == "cancelCase") {
+        m.push_back(Member("reason", StringValue(40)));
+      } else if (name == "closeCase") {
+        m.push_back(Member("notes", StringValue(40)));
+      } else if (name == "resolveCase") {
+        m.push_back(Member("resolutionCode", Str("fixed")));
+        m.push_back(Member("notes", StringValue(40)));
+      } else if (name == "requestInfo" || name == "rejectSolution") {
+        m.push_back(Member("comment", StringValue(40)));
+      } else if (name == "setPriority") {
+        m.push_back(Member("priority", std::to_string(Pick(1, 4))));
+      }
+    }
+    if (Pick(0, 4) == 0) m.push_back(Member("extra", Any(3)));
+    return Object(m);
+  }
+
+  std::string Mutation(int64_t id) {
+    static const char* kNames[] = {
+        "createCase",     "updateCaseContact", "addComment",  "cancelCase",
+        "acceptSolution", "rejectSolution",    "acceptCase",  "requestInfo",
+        "resolveCase",    "closeCase",         "setPriority",
+    };
+    const char* name = kNames[Pick(0, 10)];
+    return Object({Member("id", std::to_string(id)), Member("name", Str(name)),
+                   Member("args", Args(name)),
+                   Member("clientTime", Str(kTime))});
+  }
+};
+
+std::string Mutation(int64_t id, std::string_view name = "acceptCase",
+                     std::string_view args = R"({"caseId":"c1"})") {
+  return R"({"id":)" + std::to_string(id) + R"(,"name":")" + std::string(name) +
+         R"(","args":)" + std::string(args) + R"(,"clientTime":")" + kTime +
+         "\"}";
+}
+
+std::string Body(std::string_view mutations, std::string_view extra = "") {
+  return R"({"clientId":"c-1","mutations":)" + std::string(mutations) +
+         std::string(extra) + "}";
+}
+
+TEST_SUITE("push decoder") {
+  TEST_CASE("the fast decoder reads generated valid requests as the DOM one") {
+    RequestGen gen(20261129);
+    int accepted = 0;
+    for (int i = 0; i < 400; ++i) {
+      std::string text = gen.Request();
+      REQUIRE(Agree(text));
+      if (DecodePushRequestDom(text).ok()) ++accepted;
+    }
+    // The generator makes valid requests: all must decode.
+    CHECK(accepted == 400);
+  }
+
+  TEST_CASE("every truncation of a request is refused the same way") {
+    RequestGen gen(7);
+    for (int i = 0; i < 3; ++i) {
+      std::string text = gen.Request(3);
+      for (size_t len = 0; len <= text.size(); ++len) {
+        REQUIRE(Agree(std::string_view(text).substr(0, len)));
+      }
+    }
+  }
+
+  TEST_CASE("byte flips and deletions give the same result or error") {
+    // Bytes that change the meaning of JSON text, invalid UTF-8 included.
+    const std::string kBytes =
+        std::string("\"\\{}[],:0-.eEtnu x\x01\x7f", 22) + "\x80\xC3\xFF\xF0";
+    // The two smallest of 40 requests with two mutations, one of them with
+    // args beyond strings, so every part of the grammar is mutated in
+    // reasonable time.
+    RequestGen gen(11);
+    std::vector<std::string> texts;
+    while (texts.size() < 40) {
+      std::string text = gen.Request(2);
+      size_t first = text.find("\"clientTime\"");
+      if (text.find("\"extra\"") != std::string::npos &&
+          first != std::string::npos &&
+          text.find("\"clientTime\"", first + 1) != std::string::npos) {
+        texts.push_back(std::move(text));
+      }
+    }
+    std::sort(texts.begin(), texts.end(),
+              [](const std::string& a, const std::string& b) {
+                return a.size() < b.size();
+              });
+    texts.resize(2);
+    for (const std::string& text : texts) {
+      for (size_t pos = 0; pos < text.size(); ++pos) {
+        std::string deleted = text;
+        deleted.erase(pos, 1);
+        REQUIRE(Agree(deleted));
+        for (char b : kBytes) {
+          if (text[pos] == b) continue;
+          std::string flipped = text;
+          flipped[pos] = b;
+          INFO("flip at ", pos, " to byte ", int(static_cast<unsigned char>(b)),
+               " near: ", text.substr(pos > 30 ? pos - 30 : 0, 60));
+          REQUIRE(Agree(flipped));
+        }
+      }
+    }
+  }
+
+  TEST_CASE("edge cases of JSON and of the grammar decode the same way") {
+    const std::string long_string(kMaxStringBytes, 'x');
+    auto args = [](std::string_view value) {
+      return Body("[" + Mutation(1, "acceptCase", value) + "]");
+    };
+    std::string many;
+    std::string many_bad;
+    for (size_t i = 1; i <= kMaxMutationsPerPush + 1; ++i) {
+      std::string sep = i > 1 ? "," : "";
+      many += sep + Mutation(static_cast<int64_t>(i));
+      many_bad += sep + (i == 3 ? "7" : Mutation(static_cast<int64_t>(i)));
+    }
+    const std::string deep = std::string(17, '[') + std::string(17, ']');
+    std::string exactly_max;
+    for (size_t i = 1; i <= kMaxMutationsPerPush; ++i) {
+      exactly_max += (i > 1 ? "," : "") + Mutation(static_cast<int64_t>(i));
+    }
+    const std::vector<std::string> texts = {
+        "",
+        " ",
+        "{}",
+        "[]",
+        "null",
+        "\"x\"",
+        "1",
+        "{",
+        "}",
+        "\xEF\xBB\xBF" + Body("[]"),
+        " \xEF\xBB\xBF" + Body("[]"),
+        Body("[]") + " x",
+        Body("[]") + "\n",
+        Body("[]") + "{}",
+        Body("[]") + std::string("\0junk", 5),
+        Body("[]", R"(,"mutations":[])"),
+        Body("[]", R"(,"zeta":1,"alpha":2)"),
+        Body("[]", R"(,"x":1e400)"),
+        Body("[]", R"(,"x":-1e400)"),
+        Body("[]", R"(,"x":1e-400)"),
+        Body("[]", R"(,"x":01)"),
+        Body("[]", R"(,"x":1.)"),
+        Body("[]", R"(,"x":-)"),
+        Body("[]", R"(,"x":.5)"),
+        Body("[]", R"(,"x":1e)"),
+        Body("[]", R"(,"x":tru)"),
+        Body("[]", R"(,"x":nul)"),
+        Body("[]", R"(,"x":"\ud800")"),
+        Body("[]", R"(,"x":"\udc00")"),
+        Body("[]", R"(,"x":"\ud800\u0041")"),
+        Body("[]", R"(,"x":"\uZZZZ")"),
+        Body("[]", R"(,"x":"\a")"),
+        Body("[]", ",\"x\":\"a\tb\""),
+        Body("[]", R"(,"x":[1,])"),
+        Body("[]", R"(,"x":{"a":1,})"),
+        Body("[]", R"(,"x":{"a":1,"a":2})"),
+        Body("[]", ",\"x\":\"" + long_string + "x\""),
+        Body("[]", ",\"" + long_string + "y\":1"),
+        Body("[]", ",\"x\":\"" + long_string + "x\" garbage"),
+        Body("[]", R"(,"x":{"a":1,"a":2} garbage)"),
+        "{\"clientId\":\"c\xC3\"}",
+        "{\"clientId\":\"c\xED\xA0\x80\"}",
+        "{\"clientId\":\"c\xF4\x90\x80\x80\"}",
+        "{\"clientId\":\"\xC0\xAF\"}",
+        R"({"clientId":"c","mutations":[]})",
+        R"({"clientId":"","mutations":[]})",
+        R"({"clientId":"a b","mutations":[]})",
+        R"({"clientId":")" + std::string(64, 'a') + R"(","mutations":[]})",
+        R"({"clientId":")" + std::string(65, 'a') + R"(","mutations":[]})",
+        R"({"clientId":7,"mutations":[]})",
+        R"({"clientId":null,"mutations":{}})",
+        R"({"mutations":[]})",
+        R"({"clientId":"c"})",
+        R"({"clientId":"c","mutations":{}})",
+        R"({"clientId":"c","mutations":null})",
+        R"({"clientId":"c","mutations":[1],"other":2})",
+        R"({"mutations":[1],"clientId":"c"})",
+        R"({"mutations":[1],"clientId":"c c"})",
+        Body("[" + many + "]"),
+        Body("[" + many_bad + "]"),
+        Body("[" + exactly_max + "]"),
+        Body("[" + many + "]", R"(,"clientId":"again")"),
+        Body("[" + many + ",]"),
+        Body("[1]"),
+        Body("[[]]"),
+        Body("[" + Mutation(1) + ",2]"),
+        Body("[" + Mutation(1) + "," + Mutation(3) + "]"),
+        Body("[" + Mutation(2) + "," + Mutation(1) + "]"),
+        Body("[" + Mutation(1) + ",7," + Mutation(5) + "]"),
+        Body("[" + Mutation(9223372036854775807) + "]"),
+        Body(R"([{"id":0,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + "\"}]"),
+        Body(R"([{"id":-1,"name":"acceptCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1.0,"name":"acceptCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":"1","name":"acceptCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":9223372036854775808,"name":"x","args":{}}])"),
+        Body(R"([{"id":18446744073709551616,"name":"x","args":{}}])"),
+        Body(R"([{"name":"acceptCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1,"args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":7,"args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"deleteCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"acceptCase","clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":[],"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":null,"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":{}}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":{},"clientTime":5}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":{},"clientTime":"x"}])"),
+        Body(R"([{"id":1,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + R"(","zz":1,"b":2}])"),
+        Body(R"([{"id":1,"name":"nope","args":{},"extra":1}])"),
+        Body(R"([{"\u0069d":1,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + "\"}]"),
+        Body(R"([{"id":1,"id":1}])"),
+        Body(R"([{"id":1,"name":"x","args":{"a":{"b":1,"b":2}}}])"),
+        Body(std::string(15, '[') + std::string(15, ']')),
+        Body(std::string(16, '[') + std::string(16, ']')),
+        args(R"({"caseId":"c1","n":[1,-2,3.5,-0,-0.0,1e-400,1E2]})"),
+        args(
+            R"({"caseId":"c1","big":18446744073709551615,"huge":18446744073709551616})"),
+        args(
+            R"({"caseId":"c1","min":-9223372036854775808,"below":-9223372036854775809})"),
+        args(R"({"caseId":"c1","x":{"y":{"z":[null,true,false,{}]}}})"),
+        args(R"({"caseId":"\ud83d\ude00\u00e9\/\"","":"empty key"})"),
+        args(R"({"caseId":"c1","\u00e9":1,"é":2})"),
+        args(R"({"caseId":"c1","s":")" + long_string + "\"}"),
+        args(R"({"caseId":"c1","s":")" + long_string + "x\"}"),
+        args(R"({"caseId":"c1","s":")" + long_string.substr(1) + R"(\u00e9"})"),
+        // Depth: args at level 4 may nest 12 more levels, not 13.
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(12, '[') +
+             std::string(12, ']') + "}"),
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(13, '[') +
+             std::string(13, ']') + "}"),
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(11, '[') + "{}" +
+             std::string(11, ']') + "}"),
+        args("{\"caseId\":\"c1\",\"d\":" + std::string(12, '[') + "{}" +
+             std::string(12, ']') + "}"),
+        // Too deep beats any problem found earlier in the text, and counts
+        // brackets after a NUL that ends the document.
+        R"({"clientId":tru,"x":)" + deep + "}",
+        R"({"clientId":"c","clientId":"d","x":)" + deep + "}",
+        "{\"x\":\"" + long_string + "x\",\"y\":" + deep + "}",
+        R"({"mutations":[7],"clientId":"c","x":)" + deep + "}",
+        R"({"clientId":"c","mutations":[]})" + std::string("\0", 1) + deep,
+        R"({"clientId":"c","mutations":[]})" + std::string("\0", 1) +
+            std::string(16, '['),
+        R"({"clientId":"c","mutations":[]} )" + std::string("\0 ", 2) +
+            std::string(17, '{'),
+        std::string(17, '['),
+        std::string(16, '['),
+        R"({"clientId":"c","mutations":[],"x":")" + deep + "\"}",
+        R"({"clientId":"c","mutations":[],"x":"\")" + deep + "\"}",
+    };
+    for (const std::string& text : texts) {
+      REQUIRE(Agree(text));
+    }
+  }
+
+  TEST_CASE("args keep the Json types nlohmann's parser gives them") {
+    Result<PushRequest> r = DecodePushRequest(Body(
+        "[" +
+        Mutation(4, "setPriority",
+                 R"({"caseId":"k\u00e9","priority":2,"neg":-3,"zero":-0,)"
+                 R"("f":2.5,"big":18446744073709551616,"list":[true,null]})") +
+        "]"));
+    REQUIRE(r.ok());
+    REQUIRE(r->mutations.size() == 1);
+    const MutationRecord& m = r->mutations[0];
+    CHECK(m.id == 4);
+    CHECK(m.name == "setPriority");
+    CHECK(m.client_time == kTime);
+    REQUIRE(m.args.is_object());
+    CHECK(m.args["caseId"] == "ké");
+    CHECK(m.args["priority"].is_number_unsigned());
+    CHECK(m.args["neg"].is_number_integer());
+    CHECK(!m.args["neg"].is_number_unsigned());
+    CHECK(m.args["neg"].get<int64_t>() == -3);
+    CHECK(!m.args["zero"].is_number_unsigned());
+    CHECK(m.args["f"].is_number_float());
+    CHECK(m.args["big"].is_number_float());
+    CHECK(m.args["list"] == Json::array({true, nullptr}));
+  }
+
+  TEST_CASE("past the mutation limit the count is refused, not a bad element") {
+    std::string text = "[7";
+    for (size_t i = 2; i <= kMaxMutationsPerPush + 1; ++i) text += ",7";
+    Result<PushRequest> r = DecodePushRequest(Body(text + "]"));
+    REQUIRE(!r.ok());
+    CHECK(r.status().code() == ErrorCode::kPayloadTooLarge);
+    CHECK(r.status().message() ==
+          "mutations: 1001 mutations, over the limit of 1000");
+  }
+}
+
+}  // namespace
+}  // namespace casesync
