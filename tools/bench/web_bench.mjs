@@ -261,6 +261,7 @@ const ops = {
   },
   async firstSync({token, user}) {
     const r = await openReplica('sync.db', user);
+    ioReset();
     const t0 = performance.now();
     let rows = 0, pages = 0, usableMs = 0, netMs = 0, applyMs = 0;
     for (;;) {
@@ -281,10 +282,17 @@ const ops = {
       if (!out.more) break;
     }
     const totalMs = performance.now() - t0;
+    const opfs = ioPer(1);  // OPFS calls of the whole first sync
     // filter + sort over the synced cases
     const count = Object.values(J(r.countByState()).counts).reduce((a, b) => a + b, 0);
     const q = (o) => JSON.stringify(o);
-    const fs50 = [], fsAll = [], sortOnly = [];
+    const fs50 = [], fsAll = [], sortOnly = [], keysetNumber = [],
+          offsetUpdated = [], keysetUpdated = [];
+    // The row before a deep page, as the list's Siguiente passes it ("after",
+    // keyset paging) for the two orders: by number and the default, updated.
+    const rowAt = (order) =>
+        J(r.listCases(q({order, limit: 1, offset: 4999}))).items[0];
+    const afterNumber = rowAt('numberDesc'), afterUpdated = rowAt('updatedDesc');
     for (let i = 0; i < 30; i++) {
       let t = performance.now();
       J(r.listCases(q({state: 'new', search: 'factura', order: 'numberDesc', limit: 50})));
@@ -295,11 +303,22 @@ const ops = {
       t = performance.now();
       J(r.listCases(q({order: 'numberDesc', limit: 50, offset: 5000})));
       sortOnly.push(performance.now() - t);
+      t = performance.now();
+      J(r.listCases(q({order: 'numberDesc', limit: 50, after: afterNumber})));
+      keysetNumber.push(performance.now() - t);
+      t = performance.now();
+      J(r.listCases(q({order: 'updatedDesc', limit: 50, offset: 5000})));
+      offsetUpdated.push(performance.now() - t);
+      t = performance.now();
+      J(r.listCases(q({order: 'updatedDesc', limit: 50, after: afterUpdated})));
+      keysetUpdated.push(performance.now() - t);
     }
     const matched = J(r.listCases(q({search: 'factura', order: 'updatedAsc'}))).items.length;
     r.close(); r.delete(); closeFiles('sync.db');
-    return {rows, pages, totalMs, usableMs, netMs, applyMs, count, matched,
-            filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly)};
+    return {rows, pages, totalMs, usableMs, netMs, applyMs, count, matched, opfs,
+            filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly),
+            keysetNumber: stats(keysetNumber), offsetUpdated: stats(offsetUpdated),
+            keysetUpdated: stats(keysetUpdated)};
   },
   async create({n, user, catalogRows, product, issue, samples}) {
     const name = 'create-' + n + '.db';
@@ -406,10 +425,17 @@ async function main() {
                 ` (target >= 30000)  [network+server ${f1(s.netMs)} ms, applyPull ${f1(s.applyMs)} ms` +
                 ` = ${Math.round(s.rows / (s.applyMs / 1000))} rows/s]`);
     console.log(`  time to a usable list (first page applied + list) ${f1(s.usableMs)} ms`);
+    console.log(`  OPFS calls in all: ${Object.entries(s.opfs).map(([k, v]) =>
+        `${k} ${v.calls}× ${f1(v.ms)} ms`).join(', ')}`);
     console.log(`\nFilter + sort of ${s.count} cases (target <= 16 ms)`);
     console.log(`  state+search+sort, page of 50          p50 ${f2(s.filterSort50.p50)} ms  p99 ${f2(s.filterSort50.p99)} ms`);
     console.log(`  search+sort, all ${String(s.matched).padStart(5)} matches         p50 ${f2(s.filterSortAll.p50)} ms  p99 ${f2(s.filterSortAll.p99)} ms`);
     console.log(`  sort, page of 50 at offset 5000        p50 ${f2(s.sortPage.p50)} ms  p99 ${f2(s.sortPage.p99)} ms`);
+    const line = (label, st) => console.log(
+        `  ${label.padEnd(38)} p50 ${f2(st.p50)} ms  p99 ${f2(st.p99)} ms`);
+    line('by number, page of 50 after row 5000', s.keysetNumber);
+    line('by updated, page of 50 at offset 5000', s.offsetUpdated);
+    line('by updated, page of 50 after row 5000', s.keysetUpdated);
     await ctx.close();
 
     // Cold and warm load of the real app.
