@@ -259,8 +259,8 @@ const ops = {
     h.close();
     return stats(t);
   },
-  async firstSync({token, user}) {
-    const r = await openReplica('sync.db', user);
+  async firstSync({token, user, name}) {
+    const r = await openReplica(name, user);
     ioReset();
     const t0 = performance.now();
     let rows = 0, pages = 0, usableMs = 0, netMs = 0, applyMs = 0;
@@ -314,7 +314,7 @@ const ops = {
       keysetUpdated.push(performance.now() - t);
     }
     const matched = J(r.listCases(q({search: 'factura', order: 'updatedAsc'}))).items.length;
-    r.close(); r.delete(); closeFiles('sync.db');
+    r.close(); r.delete(); closeFiles(name);
     return {rows, pages, totalMs, usableMs, netMs, applyMs, count, matched, opfs,
             filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly),
             keysetNumber: stats(keysetNumber), offsetUpdated: stats(offsetUpdated),
@@ -419,8 +419,17 @@ async function main() {
     console.log(`    per create: ${f2(ci.perCommit.flushes)} IDB transactions, ${
         f2(ci.perCommit.blocks)} blocks of 4 KiB`);
 
-    const s = await run('firstSync', {token: seed.token, user});
-    console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases)`);
+    // The first sync is noisy (±20% between runs here): several runs, each
+    // into a new database, and the median one reported in full.
+    const syncs = [];
+    for (let i = 0; i < (quick ? 1 : 5); i++) {
+      syncs.push(await run('firstSync', {token: seed.token, user, name: `sync-${i}.db`}));
+    }
+    const rate = (x) => Math.round(x.rows / (x.totalMs / 1000));
+    const s = [...syncs].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(syncs.length / 2)];
+    console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases), ` +
+                `median of ${syncs.length} runs each into a new database`);
+    console.log(`  every run: ${syncs.map(rate).join(', ')} rows/s`);
     console.log(`  total ${f1(s.totalMs)} ms = ${Math.round(s.rows / (s.totalMs / 1000))} rows/s` +
                 ` (target >= 30000)  [network+server ${f1(s.netMs)} ms, applyPull ${f1(s.applyMs)} ms` +
                 ` = ${Math.round(s.rows / (s.applyMs / 1000))} rows/s]`);
