@@ -100,6 +100,40 @@ class JsonTextGen {
   std::mt19937 rng_;
 };
 
+// Bytes that change the meaning of JSON text, invalid UTF-8 included: what
+// the decoder tests put in place of each byte of a text.
+inline const std::string kMeaningfulBytes =
+    std::string("\"\\{}[],:0-.eEtnu x\x01\x7f", 22) + "\x80\xC3\xFF\xF0";
+
+// The `n` shortest of `texts` (all of them when there are fewer).
+inline std::vector<std::string> Shortest(std::vector<std::string> texts,
+                                         size_t n) {
+  std::sort(texts.begin(), texts.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() < b.size();
+            });
+  if (texts.size() > n) texts.resize(n);
+  return texts;
+}
+
+// Calls check(mutated, pos, byte) for `text` with the byte at each position
+// deleted (byte -1) and replaced by each of kMeaningfulBytes that differs
+// from it (byte 0–255).
+template <class Check>
+void ForEachDeletionAndFlip(const std::string& text, Check check) {
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    std::string deleted = text;
+    deleted.erase(pos, 1);
+    check(deleted, pos, -1);
+    for (char b : kMeaningfulBytes) {
+      if (text[pos] == b) continue;
+      std::string flipped = text;
+      flipped[pos] = b;
+      check(flipped, pos, int(static_cast<unsigned char>(b)));
+    }
+  }
+}
+
 }  // namespace casesync
 
 #endif  // CASESYNC_TESTS_CORE_JSON_TEXT_GEN_H_
