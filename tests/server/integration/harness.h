@@ -130,7 +130,8 @@ Json CreateCaseArgs(uint16_t port, const std::string& token,
 
 // ---- database ----
 // A digest of every table's rows except sessions and login throttling
-// (which legitimately change when a token is used or a login fails).
+// (which legitimately change when a token is used or a login fails) and the
+// delivery state of notifications (the mail sender's, in the background).
 std::string DbChecksum(const std::string& db_path);
 // Runs one query and returns the rows (columns as text, NULL as "").
 std::vector<std::vector<std::string>> DbQuery(const std::string& db_path,
