@@ -1357,20 +1357,28 @@ std::string EncodePushResponse(const PushResponse& r) {
 // ---------------------------------------------------------------------------
 // Pull
 
-// pullRequest := {clientId: ClientId, cursor: null | string (<= 256 bytes)}
+// pullRequest := {clientId: ClientId, cursor: null | string (<= 256 bytes),
+//                 applied?: null | string (<= 256 bytes)}
 Result<PullRequest> DecodePullRequest(std::string_view text) {
   CASESYNC_ASSIGN_OR_RETURN(Json doc, ParseObject(text, kMaxBodyBytes));
   FieldReader f(doc, "");
-  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"clientId", "cursor"}));
+  CASESYNC_RETURN_IF_ERROR(f.OnlyFields({"clientId", "cursor", "applied"}));
   PullRequest r;
   CASESYNC_RETURN_IF_ERROR(ReadClientId(f, &r.client_id));
-  const Json* cursor = nullptr;
-  CASESYNC_RETURN_IF_ERROR(f.Require("cursor", &cursor));
-  if (!cursor->is_null()) {
-    std::string value;
-    CASESYNC_RETURN_IF_ERROR(f.RequireString("cursor", &value));
-    CASESYNC_RETURN_IF_ERROR(CheckCursorLength("cursor", value));
-    r.cursor = std::move(value);
+  auto read_cursor = [&f](const char* name, std::optional<std::string>* out) {
+    const Json* value = nullptr;
+    CASESYNC_RETURN_IF_ERROR(f.Require(name, &value));
+    if (value->is_null()) return Status::Ok();
+    std::string text;
+    CASESYNC_RETURN_IF_ERROR(f.RequireString(name, &text));
+    CASESYNC_RETURN_IF_ERROR(CheckCursorLength(name, text));
+    *out = std::move(text);
+    return Status::Ok();
+  };
+  CASESYNC_RETURN_IF_ERROR(read_cursor("cursor", &r.cursor));
+  if (f.Find("applied") != nullptr) {
+    r.ahead = true;
+    CASESYNC_RETURN_IF_ERROR(read_cursor("applied", &r.applied));
   }
   return r;
 }
@@ -1379,6 +1387,7 @@ std::string EncodePullRequest(const PullRequest& r) {
   Json doc = Json::object();
   doc["clientId"] = r.client_id;
   doc["cursor"] = r.cursor ? Json(*r.cursor) : Json();
+  if (r.ahead) doc["applied"] = r.applied ? Json(*r.applied) : Json();
   return DumpJson(doc);
 }
 

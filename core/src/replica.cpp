@@ -537,6 +537,18 @@ Status Replica::ApplyPatchOp(const PatchOp& op) {
 // Keeps the user's text of a refused mutation where the UI can offer it again
 // (DESIGN §3: nothing the user typed is ever lost).
 Status Replica::RecordRejection(const Rejection& r, std::string_view now) {
+  // A pipelined pull gets a rejection again until a later request says the
+  // page that brought it is stored: the first copy counts, and its draft may
+  // have been edited, sent or deleted since.
+  {
+    CASESYNC_ASSIGN_OR_RETURN(
+        Statement * known,
+        db_->Prepare("SELECT 1 FROM rejections WHERE mutation_id=?"));
+    StatementScope scope(*known);
+    known->Bind(1, r.mutation_id);
+    CASESYNC_ASSIGN_OR_RETURN(bool seen, known->Step());
+    if (seen) return Status::Ok();
+  }
   const MutationRecord& m = r.mutation;
   auto name = MutationNameFromString(m.name);
   auto arg = [&m](const char* key) -> std::string {

@@ -117,6 +117,7 @@ void SyncEngine::Start() {
   phase_ = SyncPhase::kPushing;
   due_ = Due::kPush;
   in_flight_ = Due::kNone;
+  orphan_ = false;
   retry_ = Due::kNone;
   attempts_ = 0;
   gap_rewinds_ = 0;
@@ -204,6 +205,7 @@ Status SyncEngine::OnResponse(int http_status, std::string_view body,
   Due what = in_flight_;
   in_flight_ = Due::kNone;
   connectivity_ = Connectivity::kOnline;
+  if (std::exchange(orphan_, false)) return Status::Ok();
   switch (what) {
     case Due::kNone:
       return Status(ErrorCode::kInvalidRequest, "no request in flight");
@@ -223,6 +225,7 @@ void SyncEngine::OnTransportError(std::string_view message) {
   connectivity_ = Connectivity::kOffline;
   Due what = in_flight_;
   in_flight_ = Due::kNone;
+  if (std::exchange(orphan_, false)) return;
   due_ = what;
   Fail(Status(ErrorCode::kUnavailable,
               "no answer from the server: " + std::string(message)));
@@ -332,8 +335,21 @@ Status SyncEngine::OnPullResponse(int http_status, std::string_view body,
                      ": its clientId is used by another copy"));
     return Status::Ok();
   }
+  // Pipelined: the next page is asked for before this one is stored, from
+  // this page's cursor, saying that only the replica's cursor is applied.
+  bool ahead = page->more && options_.prefetch;
+  if (ahead) {
+    PullRequest next{st.client_id, page->cursor, true, st.cursor};
+    SyncRequest request;
+    request.path = kPullPath;
+    request.body = EncodePullRequest(next);
+    options_.prefetch(request);
+    in_flight_ = Due::kPull;
+    pull_cursor_ = page->cursor;
+  }
   Status applied = replica_.ApplyPull(*page, now);
   if (!applied.ok()) {
+    orphan_ = ahead;
     Block(applied);
     return applied;
   }

@@ -550,11 +550,22 @@ class ServiceImpl : public Service {
     shell.last_mutation_id = last_mutation_id;
     shell.more = page.more;
     if (snapshot) shell.patch.push_back(PatchOp{PatchOpKind::kClear, "", {}});
-    // A rejection whose sequence the client's cursor has passed was applied
-    // with the pull that carried it: delivered.
+    // A rejection whose sequence the client has applied past was stored
+    // with the pull that carried it: delivered. That is the request's cursor,
+    // or for a pipelined pull (asked before the previous page was stored)
+    // the cursor it says it has applied; the rejections after it come again,
+    // and the client records each mutation's rejection once.
+    int64_t applied_seq = after_seq;
+    if (pull.ahead) {
+      int64_t said = -1;
+      if (pull.applied) {
+        said = ParseCursor(*pull.applied, epoch_, scope).value_or(-1);
+      }
+      applied_seq = std::min(applied_seq, said);
+    }
     bool seen = false;
     for (size_t i = 0; i < page.rejections.size(); ++i) {
-      if (!snapshot && page.rejection_seqs[i] <= after_seq) {
+      if (applied_seq >= 0 && page.rejection_seqs[i] <= applied_seq) {
         seen = true;
       } else {
         shell.rejections.push_back(std::move(page.rejections[i]));
@@ -563,7 +574,7 @@ class ServiceImpl : public Service {
     if (seen) {
       CASESYNC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
       CASESYNC_RETURN_IF_ERROR(
-          tx->MarkRejectionsDelivered(pull.client_id, after_seq));
+          tx->MarkRejectionsDelivered(pull.client_id, applied_seq));
       CASESYNC_RETURN_IF_ERROR(tx->Commit());
     }
     std::string text = EncodePullResponse(shell);

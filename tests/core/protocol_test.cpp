@@ -156,6 +156,22 @@ TEST_SUITE("protocol") {
     Result<PullRequest> b = DecodePullRequest(EncodePullRequest(later));
     REQUIRE(b.ok());
     CHECK(b->cursor == later.cursor);
+    CHECK_FALSE(b->ahead);
+
+    // Pipelined: "applied" present, a cursor or null.
+    PullRequest ahead{"c1", "p2", true, "p1"};
+    CHECK(EncodePullRequest(ahead) ==
+          R"({"applied":"p1","clientId":"c1","cursor":"p2"})");
+    Result<PullRequest> c = DecodePullRequest(EncodePullRequest(ahead));
+    REQUIRE(c.ok());
+    CHECK(c->ahead);
+    CHECK(c->applied == "p1");
+    CHECK(c->cursor == "p2");
+    Result<PullRequest> d =
+        DecodePullRequest(R"({"clientId":"c1","cursor":"p1","applied":null})");
+    REQUIRE(d.ok());
+    CHECK(d->ahead);
+    CHECK_FALSE(d->applied.has_value());
   }
 
   TEST_CASE("a pull response survives encode and decode unchanged") {
@@ -670,6 +686,13 @@ TEST_SUITE("protocol") {
          ErrorCode::kInvalidRequest},
         {"pull clientId with a slash", PullStatus,
          R"({"clientId":"../c1","cursor":null})", ErrorCode::kInvalidRequest},
+        {"pull applied a number", PullStatus,
+         R"({"clientId":"c1","cursor":"a","applied":1})",
+         ErrorCode::kInvalidRequest},
+        {"pull applied too long", PullStatus,
+         R"({"clientId":"c1","cursor":"a","applied":")" +
+             std::string(kMaxCursorLength + 1, 'z') + R"("})",
+         ErrorCode::kInvalidRequest},
     };
     CHECK(rows.size() >= 30);
     for (const Row& row : rows) {

@@ -71,6 +71,18 @@ std::unique_ptr<Replica> SignedIn(const TempDbPath& path) {
   return r;
 }
 
+// Queues createCase `args` as mutation 1 and returns a pull page (cursor
+// "c2") that rejects it.
+PullResponse CreateThenRejection(Replica& r, const Json& args) {
+  REQUIRE(r.Mutate("createCase", args, kT0).ok());
+  PullResponse pull;
+  pull.cursor = "c2";
+  pull.rejections.push_back({1, ErrorCode::kValidationFailed,
+                             "El servicio ya no existe",
+                             testing::Mut(1, "createCase", args, kT0)});
+  return pull;
+}
+
 TEST_SUITE("replica") {
   TEST_CASE("a new replica keeps its clientId across reopen") {
     TempDbPath path;
@@ -170,13 +182,8 @@ TEST_SUITE("replica") {
     TempDbPath path;
     auto r = SignedIn(path);
     Json args = CaseArgs("case-1");
-    REQUIRE(r->Mutate("createCase", args, kT0).ok());
-    PullResponse pull;
-    pull.cursor = "c2";
+    PullResponse pull = CreateThenRejection(*r, args);
     pull.last_mutation_id = 1;
-    pull.rejections.push_back({1, ErrorCode::kValidationFailed,
-                               "El servicio ya no existe",
-                               testing::Mut(1, "createCase", args, kT0)});
     REQUIRE(r->ApplyPull(pull, kT1).ok());
     CHECK(!r->GetCase("case-1")->has_value());
     CHECK(r->GetSyncState()->pending == 0);
@@ -191,6 +198,43 @@ TEST_SUITE("replica") {
     CHECK(r->GetSyncState()->open_rejections == 1);
     REQUIRE(r->DismissRejection(1).ok());
     CHECK(r->ListRejections()->empty());
+  }
+
+  TEST_CASE("a rejection that comes again is recorded once") {
+    // A pipelined pull (docs/protocol.md §4) gets a rejection again until
+    // the server knows the page that brought it is stored.
+    TempDbPath path;
+    auto r = SignedIn(path);
+    Json args = CaseArgs("case-1");
+    PullResponse pull = CreateThenRejection(*r, args);
+    pull.more = true;
+    REQUIRE(r->ApplyPull(pull, kT0).ok());
+    auto first = r->ListRejections();
+    REQUIRE(first->size() == 1);
+    std::string key = (*first)[0].draft_key;
+
+    // The user fixes the form; then sends it, and the draft goes.
+    auto draft = r->LoadDraft(key);
+    REQUIRE(draft->has_value());
+    Draft edited = **draft;
+    edited.value["subject"] = "Texto corregido";
+    REQUIRE(r->SaveDraft(edited).ok());
+    PullResponse again = pull;
+    again.cursor = "c3";
+    REQUIRE(r->ApplyPull(again, kT1).ok());
+    CHECK(r->ListRejections()->size() == 1);
+    CHECK((*r->LoadDraft(key))->value["subject"] == "Texto corregido");
+    CHECK((*r->ListRejections())[0].received_at == kT0);
+
+    REQUIRE(r->DeleteDraft(key).ok());
+    REQUIRE(r->DismissRejection(1).ok());
+    again.cursor = "c4";
+    again.more = false;
+    again.last_mutation_id = 1;
+    REQUIRE(r->ApplyPull(again, kT1).ok());
+    CHECK(!r->LoadDraft(key)->has_value());
+    CHECK(r->ListRejections()->empty());
+    CHECK(r->GetSyncState()->open_rejections == 0);
   }
 
   TEST_CASE("a comment on a case the server closed becomes a follow-up draft") {

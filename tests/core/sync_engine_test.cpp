@@ -113,6 +113,13 @@ void Answer(SyncEngine& e, int status, const std::string& body) {
 
 int64_t Pending(Replica& r) { return r.GetSyncState()->pending; }
 
+// Pipelined pulls whose prefetched requests are only counted.
+SyncOptions CountPrefetches(int* count) {
+  SyncOptions o;
+  o.prefetch = [count](const SyncRequest&) { ++*count; };
+  return o;
+}
+
 TEST_SUITE("sync_engine") {
   TEST_CASE("an initial sync pulls from a null cursor and ends idle") {
     TempDbPath path;
@@ -476,6 +483,95 @@ TEST_SUITE("sync_engine") {
     Answer(e, 200, PullBody("c6", 0));
     CHECK(Step(e).kind == SyncStep::Kind::kDone);
     CHECK(r->NextPull()->cursor == "c6");
+  }
+
+  TEST_CASE("pipelined pulls ask for the next page before storing one") {
+    TempDbPath path;
+    auto r = OpenReplica(path);
+    std::vector<PullRequest> asked;
+    std::vector<std::optional<std::string>> stored_when_asked;
+    SyncOptions o;
+    o.prefetch = [&](const SyncRequest& q) {
+      CHECK(q.path == kPullPath);
+      CHECK(q.method == SyncRequest::Method::kPost);
+      asked.push_back(DecodePullRequest(q.body).value());
+      stored_when_asked.push_back(r->NextPull()->cursor);
+    };
+    SyncEngine e(*r, o);
+    e.Start();
+    SyncRequest first = ExpectRequest(e, kPullPath);
+    CHECK_FALSE(DecodePullRequest(first.body)->ahead);
+    Answer(e, 200, EncodePullResponse(CatalogPage("p1", /*more=*/true)));
+    // Page 2 was asked for from p1 while nothing was stored yet.
+    REQUIRE(asked.size() == 1);
+    CHECK(asked[0].cursor == "p1");
+    CHECK(asked[0].ahead);
+    CHECK(!asked[0].applied.has_value());
+    CHECK(!stored_when_asked[0].has_value());
+    CHECK(r->NextPull()->cursor == "p1");  // then page 1 was stored
+    CHECK_FALSE(e.Next(0).ok());           // the prefetch is in flight
+    Answer(e, 200, PullBody("p2", 0, {}, /*more=*/true));
+    REQUIRE(asked.size() == 2);
+    CHECK(asked[1].cursor == "p2");
+    CHECK(asked[1].applied == "p1");
+    CHECK(stored_when_asked[1] == "p1");
+    Answer(e, 200, PullBody("p3", 0));  // the last page: nothing ahead
+    CHECK(asked.size() == 2);
+    CHECK(Step(e).kind == SyncStep::Kind::kDone);
+    CHECK(e.progress().pages == 3);
+    CHECK(r->NextPull()->cursor == "p3");
+  }
+
+  TEST_CASE("a prefetch that gets no answer is asked again from the store") {
+    TempDbPath path;
+    auto r = SyncedReplica(path);
+    int prefetches = 0;
+    SyncEngine e(*r, CountPrefetches(&prefetches));
+    e.Start();
+    ExpectRequest(e, kPullPath);
+    Answer(e, 200, PullBody("c1", 0, {}, /*more=*/true));
+    CHECK(prefetches == 1);
+    e.OnTransportError("connection reset");
+    CHECK(e.phase() == SyncPhase::kBackingOff);
+    CHECK(Step(e).kind == SyncStep::Kind::kWait);
+    SyncRequest again = ExpectRequest(e, kPullPath);
+    auto decoded = DecodePullRequest(again.body);
+    CHECK(decoded->cursor == "c1");
+    CHECK_FALSE(decoded->ahead);  // a plain request: c1 is stored
+    Answer(e, 200, PullBody("c2", 0));
+    CHECK(Step(e).kind == SyncStep::Kind::kDone);
+  }
+
+  TEST_CASE("the prefetch of a page that could not be stored is ignored") {
+    TempDbPath path;
+    OpenOptions options;
+    options.journal_mode = "DELETE";
+    options.busy_timeout_ms = 1;
+    auto opened = Replica::Open(path.path(), "client-1", options);
+    REQUIRE(opened.ok());
+    std::unique_ptr<Replica> r = std::move(opened).value();
+    REQUIRE(r->SetActor(kAna).ok());
+    REQUIRE(r->ApplyPull(CatalogPage("c0"), kT0).ok());
+    int prefetches = 0;
+    SyncEngine e(*r, CountPrefetches(&prefetches));
+    e.Start();
+    ExpectRequest(e, kPullPath);
+    // Another connection is writing: the page cannot be stored.
+    auto other = Database::Open(path.path(), options);
+    REQUIRE(other.ok());
+    REQUIRE((*other)->Exec("BEGIN IMMEDIATE").ok());
+    CHECK_FALSE(e.OnResponse(200, PullBody("c1", 0, {}, true), kT1).ok());
+    CHECK(prefetches == 1);
+    CHECK(e.phase() == SyncPhase::kBlocked);
+    REQUIRE((*other)->Exec("ROLLBACK").ok());
+    // The prefetched page answers c1, which the replica never stored.
+    Answer(e, 200, PullBody("c2", 0));
+    CHECK(e.phase() == SyncPhase::kBlocked);
+    CHECK(r->NextPull()->cursor == "c0");
+    CHECK(e.progress().pages == 0);
+    e.Start();
+    SyncRequest again = ExpectRequest(e, kPullPath);
+    CHECK(DecodePullRequest(again.body)->cursor == "c0");
   }
 
   TEST_CASE("the next step waits for the answer of the last request") {

@@ -24,6 +24,18 @@ struct World {
   Session As(const std::string& email) { return LoginAs(*service, email); }
 };
 
+// Client c1 of `who` pushes a mutation the server rejects (no such case),
+// then pulls from scratch.
+PullResponse PushRejectedAndPull(World& w, const Session& who) {
+  REQUIRE(
+      PushAs(*w.service, who, "c1",
+             {Mut(1, "cancelCase", Json{{"caseId", "nope"}, {"reason", "x"}})})
+          .ok());
+  auto first = w.service->Pull(who, PullRequest{"c1", std::nullopt});
+  REQUIRE(first.ok());
+  return std::move(first).value();
+}
+
 TEST_SUITE("sync service") {
   TEST_CASE("a pushed case comes back in a pull, numbered by the server") {
     World w;
@@ -133,19 +145,42 @@ TEST_SUITE("sync service") {
   TEST_CASE("rejections stay until the client's cursor passes them") {
     World w;
     Session ana = w.As("ana@a.example.co");
-    REQUIRE(PushAs(*w.service, ana, "c1",
-                   {Mut(1, "cancelCase",
-                        Json{{"caseId", "nope"}, {"reason", "x"}})})
-                .ok());
-    auto first = w.service->Pull(ana, PullRequest{"c1", std::nullopt});
-    REQUIRE(first.ok());
-    CHECK(first->rejections.size() == 1);
+    auto first = PushRejectedAndPull(w, ana);
+    CHECK(first.rejections.size() == 1);
     // The reply was lost: pulling again with the old (null) cursor repeats
     // the rejection.
     auto again = w.service->Pull(ana, PullRequest{"c1", std::nullopt});
     REQUIRE(again.ok());
     CHECK(again->rejections.size() == 1);
     CHECK(again->rejections[0].code == ErrorCode::kNotFound);
+  }
+
+  TEST_CASE("a pipelined pull delivers rejections only up to what is applied") {
+    World w;
+    Session ana = w.As("ana@a.example.co");
+    auto first = PushRejectedAndPull(w, ana);
+    REQUIRE(first.rejections.size() == 1);
+    auto delivered = [&w] {
+      return QueryText(w.dir, "SELECT delivered FROM rejections");
+    };
+    // Asked from the first page's cursor before that page is stored
+    // (applied: none), or with an applied cursor the server cannot read:
+    // the rejection comes again and is not delivered.
+    for (const std::optional<std::string>& applied :
+         {std::optional<std::string>(), std::optional<std::string>("x:1")}) {
+      auto ahead =
+          w.service->Pull(ana, PullRequest{"c1", first.cursor, true, applied});
+      REQUIRE(ahead.ok());
+      REQUIRE(ahead->rejections.size() == 1);
+      CHECK(ahead->rejections[0].mutation_id == 1);
+      CHECK(delivered() == "0");
+    }
+    // Once a request says the first page is stored, it is delivered.
+    auto stored = w.service->Pull(
+        ana, PullRequest{"c1", first.cursor, true, first.cursor});
+    REQUIRE(stored.ok());
+    CHECK(stored->rejections.empty());
+    CHECK(delivered() == "1");
   }
 
   TEST_CASE("an up-to-date pull still carries the client's state") {

@@ -64,6 +64,9 @@ struct Client {
   // The cursor each in-flight pull was sent with: a reply is applied only on
   // top of the state it was asked from (what a careful embedding does).
   int64_t confirmed_up_to = 0;  // replica's last_mutation_id seen by checks
+  // Asks for the next pull page before storing the current one, as the
+  // browser does (PullRequest::ahead, docs/protocol.md §4).
+  bool pipelined = false;
 };
 
 struct Message {
@@ -171,6 +174,7 @@ class World {
           logins[i < static_cast<int>(logins.size()) ? i : Pick(logins.size())];
       Client c;
       c.index = i;
+      c.pipelined = i % 2 == 1;
       c.email = who.email;
       c.password = who.password;
       c.path = config_.work_dir + "/replica-" + std::to_string(i) + ".db";
@@ -582,6 +586,15 @@ class World {
           EncodePullRequest(*pull), false, std::nullopt});
   }
 
+  // The next page, asked for from `cursor` while only `applied` is stored.
+  void SendPullAhead(Client& c, const std::string& cursor,
+                     const std::optional<std::string>& applied) {
+    PullRequest pull{c.client_id, cursor, true, applied};
+    Trace(c.email + " pulls ahead");
+    Send({Message::kPullRequest, c.index, c.incarnation, TokenOf(c),
+          EncodePullRequest(pull), false, std::nullopt});
+  }
+
   // Delivers one in-flight message (a random one while faults are on).
   void DeliverOne() {
     if (net_.empty()) return;
@@ -712,15 +725,20 @@ class World {
       return;
     }
     CheckPulledRows(c, *r);
+    auto sync = c.replica->GetSyncState();
+    if (!sync.ok()) {
+      Violation("GetSyncState: " + sync.status().ToString());
+      return;
+    }
+    // A pipelined client asks for the next page first, then stores this
+    // one (or crashes before it has).
+    bool ahead =
+        c.pipelined && r->more && c.online && sync->cursor == m.base_cursor;
+    if (ahead) SendPullAhead(c, r->cursor, sync->cursor);
     if (faults() && Chance(kPCrashBeforeApply)) {
       Count(Fault::kCrashBeforeApply);
       Trace(c.email + " crashes with a pull reply unapplied");
       RestartClient(c);
-      return;
-    }
-    auto sync = c.replica->GetSyncState();
-    if (!sync.ok()) {
-      Violation("GetSyncState: " + sync.status().ToString());
       return;
     }
     if (sync->cursor != m.base_cursor && !config_.apply_stale_pulls) {
@@ -735,7 +753,7 @@ class World {
       return;
     }
     CheckOwnEffectsVisible(c, r->more);
-    if (r->more && c.online) SendPull(c);
+    if (r->more && c.online && !ahead) SendPull(c);
   }
 
   // Nobody receives a row they may not see; every rejection is one of this

@@ -54,6 +54,19 @@ TEST_SUITE("simulation") {
     CHECK(s.mutations_applied > 0);
   }
 
+  TEST_CASE("pipelined pulls lose no rejection when a client crashes") {
+    // Odd clients ask for the next pull page before storing the current one
+    // (PullRequest::ahead). With a server that took the pipelined request's
+    // cursor as applied, these seeds lost a rejection: the client crashed
+    // before storing the page that carried it.
+    for (uint64_t seed : {139, 144, 172}) {
+      SimConfig c = Config(seed, 300);
+      SimStats s = RunSimulation(c);
+      RequireOk(c, s);
+      CHECK(s.faults[static_cast<size_t>(Fault::kCrashBeforeApply)] > 0);
+    }
+  }
+
   TEST_CASE("many seeds with every fault kind keep every invariant") {
     int64_t seeds = EnvInt("CASESYNC_SIM_SEEDS", 100);
     int64_t mutations = EnvInt("CASESYNC_SIM_MUTATIONS", 200);

@@ -74,6 +74,14 @@ struct PushResponse {
 struct PullRequest {
   std::string client_id;
   std::optional<std::string> cursor;  // nullopt: initial sync
+  // A pipelined pull (docs/protocol.md §4): the client asks for the page
+  // after `cursor` before it has stored the page that brought `cursor`.
+  // `applied` is then the cursor it has durably applied (nullopt: none),
+  // and the server treats rejections as delivered only up to `applied`.
+  // Not ahead (the JSON has no "applied"): everything up to `cursor` is
+  // applied.
+  bool ahead = false;
+  std::optional<std::string> applied{};
 };
 
 enum class PatchOpKind { kPut, kDel, kClear };

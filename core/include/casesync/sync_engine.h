@@ -47,6 +47,7 @@
 #define CASESYNC_SYNC_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,15 @@ inline constexpr const char* kPushPath = "/api/v1/sync/push";
 inline constexpr const char* kPullPath = "/api/v1/sync/pull";
 inline constexpr const char* kPokePath = "/api/v1/sync/poke";
 
+// One HTTP request for the caller to make. Every request carries the
+// session's bearer token; the engine does not know it.
+struct SyncRequest {
+  enum class Method { kGet, kPost };
+  Method method = Method::kPost;
+  std::string path;  // "/api/v1/sync/push", "/api/v1/sync/poke?cursor=…"
+  std::string body;  // JSON text ("" for GET)
+};
+
 struct SyncOptions {
   // After a round, long-poll the server (poke) and sync again on a change.
   bool watch = false;
@@ -70,15 +80,14 @@ struct SyncOptions {
   int64_t backoff_base_ms = 500;
   int64_t backoff_max_ms = 30000;
   size_t max_push_batch = kMaxMutationsPerPush;
-};
-
-// One HTTP request for the caller to make. Every request carries the
-// session's bearer token; the engine does not know it.
-struct SyncRequest {
-  enum class Method { kGet, kPost };
-  Method method = Method::kPost;
-  std::string path;  // "/api/v1/sync/push", "/api/v1/sync/poke?cursor=…"
-  std::string body;  // JSON text ("" for GET)
+  // Pipelined pulls: when a pull page says more follow, the engine hands
+  // the next page's request to `prefetch` (from inside OnResponse) before
+  // it stores the page, so the network and the server work while the page
+  // is stored; the request says which cursor is applied (docs/protocol.md
+  // §4). The caller sends it at once; it is then the request in flight:
+  // answer it with OnResponse / OnTransportError instead of calling Next().
+  // Unset: one request at a time.
+  std::function<void(const SyncRequest&)> prefetch;
 };
 
 struct SyncStep {
@@ -199,6 +208,9 @@ class SyncEngine {
   int64_t push_first_ = 0;  // ids of the push in flight
   int64_t push_last_ = 0;
   std::optional<std::string> pull_cursor_;  // cursor of the pull in flight
+  // The request in flight is a prefetch whose page could not be stored: its
+  // answer is ignored.
+  bool orphan_ = false;
   Status last_error_;
   SyncProgress progress_;
 };
