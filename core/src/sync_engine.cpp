@@ -118,6 +118,8 @@ void SyncEngine::Start() {
   due_ = Due::kPush;
   in_flight_ = Due::kNone;
   orphan_ = false;
+  staged_.reset();
+  prefetch_.reset();
   retry_ = Due::kNone;
   attempts_ = 0;
   gap_rewinds_ = 0;
@@ -202,6 +204,16 @@ Result<SyncStep> SyncEngine::NextPoke() {
 
 Status SyncEngine::OnResponse(int http_status, std::string_view body,
                               std::string_view now) {
+  if (staged_) {
+    // The caller did not store the page before this answer came: in order.
+    Status stored = ApplyStaged(now);
+    if (!stored.ok()) {
+      in_flight_ = Due::kNone;
+      orphan_ = false;
+      return stored;
+    }
+  }
+  prefetch_.reset();
   Due what = in_flight_;
   in_flight_ = Due::kNone;
   connectivity_ = Connectivity::kOnline;
@@ -225,6 +237,9 @@ void SyncEngine::OnTransportError(std::string_view message) {
   connectivity_ = Connectivity::kOffline;
   Due what = in_flight_;
   in_flight_ = Due::kNone;
+  // A page staged for the prefetch that failed is asked for again.
+  staged_.reset();
+  prefetch_.reset();
   if (std::exchange(orphan_, false)) return;
   due_ = what;
   Fail(Status(ErrorCode::kUnavailable,
@@ -335,30 +350,47 @@ Status SyncEngine::OnPullResponse(int http_status, std::string_view body,
                      ": its clientId is used by another copy"));
     return Status::Ok();
   }
-  // Pipelined: the next page is asked for before this one is stored, from
-  // this page's cursor, saying that only the replica's cursor is applied.
-  bool ahead = page->more && options_.prefetch;
-  if (ahead) {
+  if (options_.pipeline_pulls && page->more) {
+    // Pipelined: the next page is asked for before this one is stored, from
+    // this page's cursor, saying that only the replica's cursor is applied.
     PullRequest next{st.client_id, page->cursor, true, st.cursor};
     SyncRequest request;
     request.path = kPullPath;
     request.body = EncodePullRequest(next);
-    options_.prefetch(request);
+    prefetch_ = std::move(request);
     in_flight_ = Due::kPull;
     pull_cursor_ = page->cursor;
+    staged_ = std::move(page).value();
+    return Status::Ok();
   }
-  Status applied = replica_.ApplyPull(*page, now);
+  return StorePage(*page, now);
+}
+
+std::optional<SyncRequest> SyncEngine::TakePrefetch() {
+  return std::exchange(prefetch_, std::nullopt);
+}
+
+Status SyncEngine::ApplyStaged(std::string_view now) {
+  if (!staged_) return Status::Ok();
+  PullResponse page = std::move(*staged_);
+  staged_.reset();
+  return StorePage(page, now);
+}
+
+Status SyncEngine::StorePage(const PullResponse& page, std::string_view now) {
+  Status applied = replica_.ApplyPull(page, now);
   if (!applied.ok()) {
-    orphan_ = ahead;
+    // A prefetched request's answer would follow a page that is not there.
+    orphan_ = in_flight_ != Due::kNone;
     Block(applied);
     return applied;
   }
   attempts_ = 0;
   if (!push_blocked_) last_error_ = Status::Ok();
   ++progress_.pages;
-  progress_.rows += static_cast<int64_t>(page->patch.size());
-  progress_.rejections += static_cast<int64_t>(page->rejections.size());
-  if (page->more) return Status::Ok();  // due_ stays kPull
+  progress_.rows += static_cast<int64_t>(page.patch.size());
+  progress_.rejections += static_cast<int64_t>(page.rejections.size());
+  if (page.more) return Status::Ok();  // due_ stays kPull
   return EndOfPulls();
 }
 

@@ -113,11 +113,19 @@ void Answer(SyncEngine& e, int status, const std::string& body) {
 
 int64_t Pending(Replica& r) { return r.GetSyncState()->pending; }
 
-// Pipelined pulls whose prefetched requests are only counted.
-SyncOptions CountPrefetches(int* count) {
+SyncOptions Pipelined() {
   SyncOptions o;
-  o.prefetch = [count](const SyncRequest&) { ++*count; };
+  o.pipeline_pulls = true;
   return o;
+}
+
+// A pipelined round whose first page (cursor `cursor`) says more follow:
+// the page is staged and the next page's request taken (in flight).
+void StagePageAndPrefetch(SyncEngine& e, const char* cursor) {
+  e.Start();
+  ExpectRequest(e, kPullPath);
+  Answer(e, 200, PullBody(cursor, 0, {}, /*more=*/true));
+  REQUIRE(e.TakePrefetch().has_value());
 }
 
 TEST_SUITE("sync_engine") {
@@ -488,35 +496,37 @@ TEST_SUITE("sync_engine") {
   TEST_CASE("pipelined pulls ask for the next page before storing one") {
     TempDbPath path;
     auto r = OpenReplica(path);
-    std::vector<PullRequest> asked;
-    std::vector<std::optional<std::string>> stored_when_asked;
-    SyncOptions o;
-    o.prefetch = [&](const SyncRequest& q) {
-      CHECK(q.path == kPullPath);
-      CHECK(q.method == SyncRequest::Method::kPost);
-      asked.push_back(DecodePullRequest(q.body).value());
-      stored_when_asked.push_back(r->NextPull()->cursor);
-    };
-    SyncEngine e(*r, o);
+    SyncEngine e(*r, Pipelined());
     e.Start();
     SyncRequest first = ExpectRequest(e, kPullPath);
     CHECK_FALSE(DecodePullRequest(first.body)->ahead);
+    CHECK_FALSE(e.TakePrefetch().has_value());
     Answer(e, 200, EncodePullResponse(CatalogPage("p1", /*more=*/true)));
-    // Page 2 was asked for from p1 while nothing was stored yet.
-    REQUIRE(asked.size() == 1);
-    CHECK(asked[0].cursor == "p1");
-    CHECK(asked[0].ahead);
-    CHECK(!asked[0].applied.has_value());
-    CHECK(!stored_when_asked[0].has_value());
-    CHECK(r->NextPull()->cursor == "p1");  // then page 1 was stored
-    CHECK_FALSE(e.Next(0).ok());           // the prefetch is in flight
+    // Page 2 is asked for from p1 while nothing is stored yet.
+    std::optional<SyncRequest> second = e.TakePrefetch();
+    REQUIRE(second.has_value());
+    CHECK_FALSE(e.TakePrefetch().has_value());  // once
+    CHECK(second->path == kPullPath);
+    CHECK(second->method == SyncRequest::Method::kPost);
+    auto asked = DecodePullRequest(second->body);
+    CHECK(asked->cursor == "p1");
+    CHECK(asked->ahead);
+    CHECK(!asked->applied.has_value());
+    CHECK(!r->NextPull()->cursor.has_value());
+    CHECK_FALSE(e.Next(0).ok());  // the prefetch is in flight
+    REQUIRE(e.ApplyStaged(kT1).ok());
+    CHECK(r->NextPull()->cursor == "p1");
+    CHECK(e.progress().pages == 1);
+
     Answer(e, 200, PullBody("p2", 0, {}, /*more=*/true));
-    REQUIRE(asked.size() == 2);
-    CHECK(asked[1].cursor == "p2");
-    CHECK(asked[1].applied == "p1");
-    CHECK(stored_when_asked[1] == "p1");
+    std::optional<SyncRequest> third = e.TakePrefetch();
+    REQUIRE(third.has_value());
+    asked = DecodePullRequest(third->body);
+    CHECK(asked->cursor == "p2");
+    CHECK(asked->applied == "p1");
+    // Not stored by the caller before the answer came: stored first.
     Answer(e, 200, PullBody("p3", 0));  // the last page: nothing ahead
-    CHECK(asked.size() == 2);
+    CHECK_FALSE(e.TakePrefetch().has_value());
     CHECK(Step(e).kind == SyncStep::Kind::kDone);
     CHECK(e.progress().pages == 3);
     CHECK(r->NextPull()->cursor == "p3");
@@ -525,12 +535,9 @@ TEST_SUITE("sync_engine") {
   TEST_CASE("a prefetch that gets no answer is asked again from the store") {
     TempDbPath path;
     auto r = SyncedReplica(path);
-    int prefetches = 0;
-    SyncEngine e(*r, CountPrefetches(&prefetches));
-    e.Start();
-    ExpectRequest(e, kPullPath);
-    Answer(e, 200, PullBody("c1", 0, {}, /*more=*/true));
-    CHECK(prefetches == 1);
+    SyncEngine e(*r, Pipelined());
+    StagePageAndPrefetch(e, "c1");
+    REQUIRE(e.ApplyStaged(kT1).ok());
     e.OnTransportError("connection reset");
     CHECK(e.phase() == SyncPhase::kBackingOff);
     CHECK(Step(e).kind == SyncStep::Kind::kWait);
@@ -540,6 +547,19 @@ TEST_SUITE("sync_engine") {
     CHECK_FALSE(decoded->ahead);  // a plain request: c1 is stored
     Answer(e, 200, PullBody("c2", 0));
     CHECK(Step(e).kind == SyncStep::Kind::kDone);
+  }
+
+  TEST_CASE("a staged page whose prefetch fails first is asked for again") {
+    TempDbPath path;
+    auto r = SyncedReplica(path);
+    SyncEngine e(*r, Pipelined());
+    StagePageAndPrefetch(e, "c1");
+    e.OnTransportError("offline");   // before the caller stored the page
+    CHECK(e.ApplyStaged(kT1).ok());  // nothing staged any more
+    CHECK(r->NextPull()->cursor == "c0");
+    CHECK(Step(e).kind == SyncStep::Kind::kWait);
+    SyncRequest again = ExpectRequest(e, kPullPath);
+    CHECK(DecodePullRequest(again.body)->cursor == "c0");
   }
 
   TEST_CASE("the prefetch of a page that could not be stored is ignored") {
@@ -552,16 +572,13 @@ TEST_SUITE("sync_engine") {
     std::unique_ptr<Replica> r = std::move(opened).value();
     REQUIRE(r->SetActor(kAna).ok());
     REQUIRE(r->ApplyPull(CatalogPage("c0"), kT0).ok());
-    int prefetches = 0;
-    SyncEngine e(*r, CountPrefetches(&prefetches));
-    e.Start();
-    ExpectRequest(e, kPullPath);
+    SyncEngine e(*r, Pipelined());
+    StagePageAndPrefetch(e, "c1");
     // Another connection is writing: the page cannot be stored.
     auto other = Database::Open(path.path(), options);
     REQUIRE(other.ok());
     REQUIRE((*other)->Exec("BEGIN IMMEDIATE").ok());
-    CHECK_FALSE(e.OnResponse(200, PullBody("c1", 0, {}, true), kT1).ok());
-    CHECK(prefetches == 1);
+    CHECK_FALSE(e.ApplyStaged(kT1).ok());
     CHECK(e.phase() == SyncPhase::kBlocked);
     REQUIRE((*other)->Exec("ROLLBACK").ok());
     // The prefetched page answers c1, which the replica never stored.

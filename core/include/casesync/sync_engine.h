@@ -47,7 +47,6 @@
 #define CASESYNC_SYNC_ENGINE_H_
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,15 +61,6 @@ inline constexpr const char* kPushPath = "/api/v1/sync/push";
 inline constexpr const char* kPullPath = "/api/v1/sync/pull";
 inline constexpr const char* kPokePath = "/api/v1/sync/poke";
 
-// One HTTP request for the caller to make. Every request carries the
-// session's bearer token; the engine does not know it.
-struct SyncRequest {
-  enum class Method { kGet, kPost };
-  Method method = Method::kPost;
-  std::string path;  // "/api/v1/sync/push", "/api/v1/sync/poke?cursor=…"
-  std::string body;  // JSON text ("" for GET)
-};
-
 struct SyncOptions {
   // After a round, long-poll the server (poke) and sync again on a change.
   bool watch = false;
@@ -80,14 +70,23 @@ struct SyncOptions {
   int64_t backoff_base_ms = 500;
   int64_t backoff_max_ms = 30000;
   size_t max_push_batch = kMaxMutationsPerPush;
-  // Pipelined pulls: when a pull page says more follow, the engine hands
-  // the next page's request to `prefetch` (from inside OnResponse) before
-  // it stores the page, so the network and the server work while the page
-  // is stored; the request says which cursor is applied (docs/protocol.md
-  // §4). The caller sends it at once; it is then the request in flight:
-  // answer it with OnResponse / OnTransportError instead of calling Next().
-  // Unset: one request at a time.
-  std::function<void(const SyncRequest&)> prefetch;
+  // Pipelined pulls: OnResponse decodes and checks a pull page that says
+  // more follow but does not store it yet. The next page's request (which
+  // says which cursor is applied, docs/protocol.md §4) is then already in
+  // flight: the caller takes it with TakePrefetch(), sends it, lets it leave
+  // (a browser worker must return to its event loop), then calls
+  // ApplyStaged(); the network and the server work while the page is
+  // stored. The answer goes to OnResponse / OnTransportError as usual.
+  bool pipeline_pulls = false;
+};
+
+// One HTTP request for the caller to make. Every request carries the
+// session's bearer token; the engine does not know it.
+struct SyncRequest {
+  enum class Method { kGet, kPost };
+  Method method = Method::kPost;
+  std::string path;  // "/api/v1/sync/push", "/api/v1/sync/poke?cursor=…"
+  std::string body;  // JSON text ("" for GET)
 };
 
 struct SyncStep {
@@ -167,7 +166,16 @@ class SyncEngine {
   Status OnResponse(int http_status, std::string_view body,
                     std::string_view now);
   // The request got no HTTP answer (connection refused, reset, timeout…).
+  // A staged page is dropped: it is asked for again.
   void OnTransportError(std::string_view message);
+
+  // Pipelined pulls (SyncOptions::pipeline_pulls), after OnResponse: the
+  // next page's request, once; nullopt when nothing was staged.
+  std::optional<SyncRequest> TakePrefetch();
+  // Stores the page OnResponse staged (nothing without one). On failure the
+  // engine is kBlocked and the prefetched request's answer is ignored. An
+  // OnResponse that finds a page still staged stores it first.
+  Status ApplyStaged(std::string_view now);
 
   // The state of the round with the replica's counters.
   Result<SyncStatus> GetStatus();
@@ -185,6 +193,8 @@ class SyncEngine {
   Status OnPullResponse(int http_status, std::string_view body,
                         std::string_view now);
   void OnPokeResponse(int http_status, std::string_view body);
+  // Applies a decoded, checked page and moves the round on.
+  Status StorePage(const PullResponse& page, std::string_view now);
   // Decides after a round's last pull page.
   Status EndOfPulls();
   // A failed attempt: back off, or end the round kOffline.
@@ -211,6 +221,8 @@ class SyncEngine {
   // The request in flight is a prefetch whose page could not be stored: its
   // answer is ignored.
   bool orphan_ = false;
+  std::optional<PullResponse> staged_;   // decoded, checked, not stored
+  std::optional<SyncRequest> prefetch_;  // not yet taken by the caller
   Status last_error_;
   SyncProgress progress_;
 };
