@@ -2,7 +2,8 @@
 //
 //   casesync-server --listen HOST:PORT --data DIR [--web DIR] [--demo]
 //                   [--synchronous FULL|NORMAL] [--poke-timeout-ms N]
-//                   [--threads N] [--log-level debug|info|warn|error]
+//                   [--threads N] [--pull-page-rows N]
+//                   [--log-level debug|info|warn|error]
 //                   [--smtp smtp://HOST:PORT] [--smtp-user U]
 //                   [--smtp-password-file F] [--smtp-starttls]
 //                   [--mailgate-secret-file F] [--mail-from ADDRESS]
@@ -66,6 +67,7 @@ int Serve(int argc, char** argv) {
   std::string synchronous = "FULL";
   int poke_timeout_ms = 25000;
   size_t threads = 0;
+  size_t pull_page_rows = casesync::kMaxPullResponseRows;
   std::string log_level = "info";
   bool bench_noop = false;
   app.add_option("--listen", listen, "HOST:PORT to listen on")
@@ -94,6 +96,12 @@ int Serve(int argc, char** argv) {
                  "HTTP worker threads (0: max(16, 4 x cores))")
       ->envname("CASESYNC_THREADS")
       ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--pull-page-rows", pull_page_rows,
+                 "rows per pull page at most (smaller pages: less memory per "
+                 "request, more requests for an initial sync)")
+      ->envname("CASESYNC_PULL_PAGE_ROWS")
+      ->check(CLI::Range(size_t{1}, casesync::kMaxPullResponseRows))
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->envname("CASESYNC_LOG_LEVEL")
@@ -158,6 +166,7 @@ int Serve(int argc, char** argv) {
   ServiceOptions options;
   options.data_dir = data_dir;
   options.synchronous = synchronous;
+  options.pull_page_rows = pull_page_rows;
   options.demo = demo;
   options.log_demo_secrets = demo;
   auto service = Service::Open(options);
