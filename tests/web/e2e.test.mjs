@@ -21,6 +21,7 @@ import {
   launch,
   launchProfile,
   outboxMail,
+  pushCases,
   repo,
   serverCases,
   startServer,
@@ -365,10 +366,10 @@ async function signInIdb(p, who) {
 }
 
 // `storage`: 'idb' or 'opfs' (the default, `?storage=auto`).
-async function signInWith(p, who, storage) {
-  await p.goto(`${srv.url}/?storage=${storage === 'idb' ? 'idb' : 'auto'}`);
+async function signInWith(p, who, storage, base = srv.url) {
+  await p.goto(`${base}/?storage=${storage === 'idb' ? 'idb' : 'auto'}`);
   await need(p, '#email');
-  await signIn(p, who);
+  await signIn(p, who, base);
   await need(p, `#storage[data-storage="${storage}"]`);
 }
 
@@ -652,5 +653,50 @@ test('service worker update: offered, applied, and the typed text kept',
     await ctx.close();
     await s2.stop();
     fs.rmSync(web, {recursive: true, force: true});
+  }
+});
+
+test('first sync over many small pages: pipelined pulls bring every case',
+     async () => {
+  // Pages of 7 rows: the catalog, the people and 60 cases take many pages,
+  // each asked for while the previous one is stored (PullRequest "applied"),
+  // on OPFS and on IndexedDB (where each page's blocks are stored before the
+  // next request says it is applied).
+  const s2 = await startServer({env: {CASESYNC_PULL_PAGE_ROWS: '7'}});
+  try {
+    const {token} = await pushCases(s2.url, DEMO.laura, 60);
+    const expected = (await serverCases(s2.url, token)).length;
+    assert.ok(expected >= 60);
+    for (const storage of ['opfs', 'idb']) {
+      const ctx = await browser.newContext();
+      try {
+        const pulls = [];
+        ctx.on('request', (r) => {
+          if (r.url().endsWith('/api/v1/sync/pull')) pulls.push(JSON.parse(r.postData()));
+        });
+        const p = await newPage(ctx);
+        await signInWith(p, DEMO.laura, storage, s2.url);
+        await need(p, 'table.cases');
+        await waitText(p, '.tabs [role=tab]', new RegExp(`\\(${expected}\\)`));
+        const ahead = pulls.filter((b) => 'applied' in b);
+        assert.ok(pulls.length >= 10, `${storage} pulls: ${pulls.length}`);
+        assert.ok(ahead.length >= pulls.length - 2,
+                  `${storage}: ${ahead.length} of ${pulls.length} pulls ran ahead`);
+        // Each pipelined request says the previous page's cursor is applied.
+        for (let i = 1; i < pulls.length; i++) {
+          if ('applied' in pulls[i] && 'applied' in pulls[i - 1]) {
+            assert.equal(pulls[i].applied, pulls[i - 1].cursor);
+          }
+        }
+        // Stored, not only shown: the same count after a reload.
+        await p.reload();
+        await need(p, 'table.cases');
+        await waitText(p, '.tabs [role=tab]', new RegExp(`\\(${expected}\\)`));
+      } finally {
+        await ctx.close();
+      }
+    }
+  } finally {
+    await s2.stop();
   }
 });

@@ -133,6 +133,45 @@ export async function apiLogin(base, who) {
   return (await r.json()).token;
 }
 
+// `who` files `n` cases through the API (pushes of up to 1000 createCase
+// mutations, every seventh subject says "factura"); returns the token, the
+// product and issue type used, and the time taken.
+export async function pushCases(base, who, n) {
+  const token = await apiLogin(base, who);
+  const cat = await (await fetch(`${base}/api/v1/catalog`, {
+    headers: {Authorization: `Bearer ${token}`},
+  })).json();
+  const items = cat.items ?? cat.catalog ?? cat;
+  const issue = items.find((i) => i.kind === 'issue_type' && i.active !== false);
+  const product = items.find((i) => i.id === issue.parentId);
+  const clientId = `seed-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  let id = 1;
+  const t0 = performance.now();
+  while (id <= n) {
+    const mutations = [];
+    for (let k = 0; k < 1000 && id <= n; k++, id++) {
+      mutations.push({
+        id, name: 'createCase', clientTime: new Date().toISOString(),
+        args: {
+          id: `${clientId}-${id}`, serviceId: product.parentId,
+          productId: product.id, issueTypeId: issue.id,
+          contactHours: 'Lunes a viernes 8:00 a 17:00',
+          contactPhone: '+57 310 555 0101',
+          subject: `Caso de carga ${id} ${id % 7 === 0 ? 'factura' : 'token'}`,
+          description: `Descripción del caso de carga número ${id}.`,
+        },
+      });
+    }
+    const r = await fetch(`${base}/api/v1/sync/push`, {
+      method: 'POST',
+      headers: {'Content-Type': 'application/json', Authorization: `Bearer ${token}`},
+      body: JSON.stringify({clientId, mutations}),
+    });
+    if (!r.ok) throw new Error(`push ${r.status} ${await r.text()}`);
+  }
+  return {token, ms: performance.now() - t0, product, issue};
+}
+
 // Every case the session may see, through a fresh pull.
 export async function serverCases(base, token) {
   const cases = new Map();

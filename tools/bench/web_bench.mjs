@@ -30,10 +30,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 
 import {
-  apiLogin,
   chromiumAvailable,
   DEMO,
   launch,
+  pushCases,
   repo,
   startServer,
 } from '../../tests/web/harness.mjs';
@@ -46,44 +46,6 @@ const dist = process.env.CASESYNC_WEB_DIST ?? path.join(repo, 'web/dist');
 if (!chromiumAvailable()) {
   console.log('web bench: /usr/bin/chromium or playwright-core missing');
   process.exit(0);
-}
-
-// ------------------------------------------------------------------ seeding
-
-async function seedServer(url, n) {
-  const token = await apiLogin(url, DEMO.sofia);
-  const cat = await (await fetch(`${url}/api/v1/catalog`, {
-    headers: {Authorization: `Bearer ${token}`},
-  })).json();
-  const items = cat.items ?? cat.catalog ?? cat;
-  const issue = items.find((i) => i.kind === 'issue_type' && i.active !== false);
-  const product = items.find((i) => i.id === issue.parentId);
-  const clientId = `bench-${Date.now()}`;
-  let id = 1;
-  const t0 = performance.now();
-  while (id <= n) {
-    const mutations = [];
-    for (let k = 0; k < 1000 && id <= n; k++, id++) {
-      mutations.push({
-        id, name: 'createCase', clientTime: new Date().toISOString(),
-        args: {
-          id: `bench-${clientId}-${id}`, serviceId: product.parentId,
-          productId: product.id, issueTypeId: issue.id,
-          contactHours: 'Lunes a viernes 8:00 a 17:00',
-          contactPhone: '+57 310 555 0101',
-          subject: `Caso de carga ${id} ${id % 7 === 0 ? 'factura' : 'token'}`,
-          description: `Descripción del caso de carga número ${id}.`,
-        },
-      });
-    }
-    const r = await fetch(`${url}/api/v1/sync/push`, {
-      method: 'POST',
-      headers: {'Content-Type': 'application/json', Authorization: `Bearer ${token}`},
-      body: JSON.stringify({clientId, mutations}),
-    });
-    if (!r.ok) throw new Error(`push ${r.status} ${await r.text()}`);
-  }
-  return {token, ms: performance.now() - t0, product, issue};
 }
 
 // ------------------------------------------------------------- bench worker
@@ -148,10 +110,10 @@ function closeFiles(name) {
   }
   globalThis.casesyncOpfsIds = [];
 }
-async function openReplica(name, user) {
+async function openReplica(name, user, extra = {}) {
   await openFiles(name);
   const r = new core.ReplicaHandle();
-  J(r.open(JSON.stringify({path: name, clientId: crypto.randomUUID(), storage: 'opfs'})));
+  J(r.open(JSON.stringify({path: name, clientId: crypto.randomUUID(), storage: 'opfs', ...extra})));
   J(r.setActor(JSON.stringify(user), ''));
   return r;
 }
@@ -259,28 +221,54 @@ const ops = {
     h.close();
     return stats(t);
   },
-  async firstSync({token, user, name}) {
-    const r = await openReplica(name, user);
+  // Through the core's SyncEngine exactly as web/src/worker.ts drives it:
+  // with pipelinePulls the next page is asked for (syncTakePrefetch) before
+  // the current one is stored (syncApplyStaged); without, one request at a
+  // time.
+  async firstSync({token, user, name, pipeline}) {
+    const r = await openReplica(name, user, {pipelinePulls: pipeline});
+    const send = (method, path, body) => fetch(path, {method,
+      body: method === 'GET' ? undefined : body,
+      headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + token},
+    }).then(async (res) => ({status: res.status, body: new Uint8Array(await res.arrayBuffer())}));
+    let prefetched = null;
     ioReset();
     const t0 = performance.now();
-    let rows = 0, pages = 0, usableMs = 0, netMs = 0, applyMs = 0;
+    let usableMs = 0, netMs = 0, applyMs = 0;
+    const waits = [];  // per answer: how long the worker waited for it
+    r.syncStart();
     for (;;) {
-      const body = J(r.nextPull()).body;
+      let answer;
+      if (prefetched) {
+        answer = prefetched;
+        prefetched = null;
+      } else {
+        const step = J(r.syncNext(0));
+        // After the last page the engine (watch mode) would poke: done.
+        if (step.kind !== 'request' || step.method === 'GET') break;
+        answer = send(step.method, step.path, step.body);
+      }
       const n0 = performance.now();
-      const res = await fetch('/api/v1/sync/pull', {method: 'POST', body,
-        headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + token}});
-      const text = await res.text();
+      const a = await answer;
       const a0 = performance.now();
       netMs += a0 - n0;
-      const out = J(r.applyPull(text, now()));
+      waits.push(a0 - n0);
+      if (a.status !== 200) throw new Error('sync answered ' + a.status);
+      J(r.syncOnResponse(a.status, a.body, now()));
+      const next = J(r.syncTakePrefetch()).request;
+      if (next) {
+        prefetched = send('POST', next.path, next.body);
+        await new Promise((resolve) => setTimeout(resolve, 0));  // as the worker
+        J(r.syncApplyStaged(now()));
+      }
       applyMs += performance.now() - a0;
-      rows += out.rows; pages++;
       if (!usableMs) {
         J(r.listCases(JSON.stringify({limit: 50})));
         usableMs = performance.now() - t0;
       }
-      if (!out.more) break;
     }
+    const progress = J(r.syncStatus()).status.progress;
+    const rows = progress.rows, pages = progress.pages;
     const totalMs = performance.now() - t0;
     const opfs = ioPer(1);  // OPFS calls of the whole first sync
     // filter + sort over the synced cases
@@ -315,7 +303,7 @@ const ops = {
     }
     const matched = J(r.listCases(q({search: 'factura', order: 'updatedAsc'}))).items.length;
     r.close(); r.delete(); closeFiles(name);
-    return {rows, pages, totalMs, usableMs, netMs, applyMs, count, matched, opfs,
+    return {rows, pages, totalMs, usableMs, netMs, applyMs, waits, count, matched, opfs,
             filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly),
             keysetNumber: stats(keysetNumber), offsetUpdated: stats(offsetUpdated),
             keysetUpdated: stats(keysetUpdated)};
@@ -367,7 +355,7 @@ async function main() {
   try {
     console.log(`web bench: Chromium headless, ${SERVER_CASES} server cases` +
                 `${quick ? ' (--quick)' : ''}`);
-    const seed = await seedServer(srv.url, SERVER_CASES);
+    const seed = await pushCases(srv.url, DEMO.sofia, SERVER_CASES);
     console.log(`  seeded ${SERVER_CASES} cases on the server in ${f1(seed.ms / 1000)} s`);
     const me = await (await fetch(`${srv.url}/api/v1/auth/me`, {
       headers: {Authorization: `Bearer ${seed.token}`},
@@ -421,18 +409,28 @@ async function main() {
 
     // The first sync is noisy (±20% between runs here): several runs, each
     // into a new database, and the median one reported in full.
-    const syncs = [];
+    // Alternating the app's pipelined pulls with one request at a time.
+    const syncs = [], serial = [];
     for (let i = 0; i < (quick ? 1 : 5); i++) {
-      syncs.push(await run('firstSync', {token: seed.token, user, name: `sync-${i}.db`}));
+      syncs.push(await run('firstSync', {token: seed.token, user, name: `sync-${i}.db`, pipeline: true}));
+      if (i < 3) {
+        serial.push(await run('firstSync', {token: seed.token, user, name: `serial-${i}.db`, pipeline: false}));
+      }
     }
     const rate = (x) => Math.round(x.rows / (x.totalMs / 1000));
-    const s = [...syncs].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(syncs.length / 2)];
-    console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases), ` +
+    const median = (xs) => [...xs].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(xs.length / 2)];
+    const s = median(syncs), q1 = median(serial);
+    console.log(`\nFirst sync (${s.rows} rows, ${s.pages} pages, ${s.count} cases) through the SyncEngine, ` +
                 `median of ${syncs.length} runs each into a new database`);
     console.log(`  every run: ${syncs.map(rate).join(', ')} rows/s`);
     console.log(`  total ${f1(s.totalMs)} ms = ${Math.round(s.rows / (s.totalMs / 1000))} rows/s` +
-                ` (target >= 30000)  [network+server ${f1(s.netMs)} ms, applyPull ${f1(s.applyMs)} ms` +
+                ` (target >= 30000)  [waiting for answers ${f1(s.netMs)} ms, decode + store ${f1(s.applyMs)} ms` +
                 ` = ${Math.round(s.rows / (s.applyMs / 1000))} rows/s]`);
+    console.log(`  waits per answer: ${s.waits.map(f1).join(', ')} ms (pipelined); ` +
+                `${q1.waits.map(f1).join(', ')} ms (one at a time)`);
+    console.log(`  one request at a time (no prefetch), median of ${serial.length}: ${f1(q1.totalMs)} ms = ` +
+                `${rate(q1)} rows/s [every run: ${serial.map(rate).join(', ')}; waiting ${f1(q1.netMs)} ms, ` +
+                `decode + store ${f1(q1.applyMs)} ms]`);
     console.log(`  time to a usable list (first page applied + list) ${f1(s.usableMs)} ms`);
     console.log(`  OPFS calls in all: ${Object.entries(s.opfs).map(([k, v]) =>
         `${k} ${v.calls}× ${f1(v.ms)} ms`).join(', ')}`);

@@ -57,6 +57,11 @@ std::string StringOr(const Json& j, const char* key, std::string fallback) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+bool BoolOr(const Json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
 int64_t IntOr(const Json& j, const char* key, int64_t fallback) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_integer() ? it->get<int64_t>()
@@ -91,7 +96,8 @@ class ReplicaHandle {
   ReplicaHandle() = default;
 
   // opts: {path, clientId, storage: "opfs"|"idb"|"memory", journalMode?
-  // ("WAL"), synchronous? ("FULL"), backoffBaseMs?, backoffMaxMs?}. With
+  // ("WAL"), synchronous? ("FULL"), backoffBaseMs?, backoffMaxMs?,
+  // pipelinePulls? (false; SyncOptions::pipeline_pulls)}. With
   // "opfs" the worker must have opened the handles of `path`, `path-journal`
   // and `path-wal` first; with "idb" it must have loaded the blocks of `path`
   // (idb_vfs.h) and it makes each commit durable with idbTakeDirty().
@@ -143,6 +149,7 @@ class ReplicaHandle {
     so.watch = true;
     so.backoff_base_ms = IntOr(*opts, "backoffBaseMs", 1000);
     so.backoff_max_ms = IntOr(*opts, "backoffMaxMs", 30000);
+    so.pipeline_pulls = BoolOr(*opts, "pipelinePulls", false);
     engine_ = std::make_unique<SyncEngine>(*replica_, so);
     return Ok();
   }
@@ -435,6 +442,21 @@ class ReplicaHandle {
     return Done(engine_->OnResponse(http_status, body, now));
   }
 
+  // Pipelined pulls: after syncOnResponse → {ok, request: {path, body} |
+  // null}; the worker sends it, returns to its event loop so that it
+  // leaves, then calls syncApplyStaged.
+  std::string syncTakePrefetch() {
+    if (!engine_) return NotOpen();
+    std::optional<SyncRequest> r = engine_->TakePrefetch();
+    return Ok(
+        {{"request", r ? Json{{"path", r->path}, {"body", r->body}} : Json()}});
+  }
+
+  std::string syncApplyStaged(const std::string& now) {
+    if (!engine_) return NotOpen();
+    return Done(engine_->ApplyStaged(now));
+  }
+
   void syncOnTransportError(const std::string& message) {
     if (engine_) engine_->OnTransportError(message);
   }
@@ -537,6 +559,8 @@ EMSCRIPTEN_BINDINGS(casesync) {
       .function("syncStart", &ReplicaHandle::syncStart)
       .function("syncNext", &ReplicaHandle::syncNext)
       .function("syncOnResponse", &ReplicaHandle::syncOnResponse)
+      .function("syncTakePrefetch", &ReplicaHandle::syncTakePrefetch)
+      .function("syncApplyStaged", &ReplicaHandle::syncApplyStaged)
       .function("syncOnTransportError", &ReplicaHandle::syncOnTransportError)
       .function("syncStatus", &ReplicaHandle::syncStatus);
   emscripten::function("labels", &casesync::web::Labels);

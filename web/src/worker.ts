@@ -163,7 +163,8 @@ async function becomeOwner(): Promise<void> {
     persisted = false;
   }
   replica = new core!.ReplicaHandle();
-  call('open', JSON.stringify({path: DB_PATH, clientId: uuid(), storage}));
+  call('open', JSON.stringify({path: DB_PATH, clientId: uuid(), storage,
+                              pipelinePulls: true}));
   delete (globalThis as Record<string, unknown>).casesyncIdb;  // now in wasm
   await durable();  // the migrations of a new database
   owner = true;
@@ -233,6 +234,45 @@ let again = false;
 let wake: (() => void) | null = null;  // ends a backoff sleep early
 let pokeAbort: AbortController | null = null;
 
+// What one HTTP exchange gave: an answer, or no answer at all. The body
+// stays bytes: embind copies a Uint8Array into the core's std::string as it
+// is (a pull page of 5,000 rows is ~5 MB; as a JS string it would be
+// decoded from UTF-8 and encoded back on this thread).
+type Answer = {status: number; body: Uint8Array} | {error: string};
+
+function send(method: string, path: string, body: string,
+              signal?: AbortSignal): Promise<Answer> {
+  return fetch(path, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${token}`,
+    },
+    body: method === 'GET' ? undefined : body,
+    signal,
+  }).then(async (res) => ({status: res.status,
+                           body: new Uint8Array(await res.arrayBuffer())}),
+          (e) => ({error: String(e)}));
+}
+
+// Pipelined pulls (SyncOptions::pipeline_pulls, docs/web.md): a pull page
+// that says more follow is decoded by syncOnResponse but stored only by
+// syncApplyStaged; in between the next page's request is sent, so the
+// network and the server work while the page is stored. The loop answers
+// that request before it asks the engine for the next step.
+let prefetched: {answer: Promise<Answer>; ctrl: AbortController} | null = null;
+
+// Its answer then fails as aborted, or is never awaited.
+function abortPrefetch(): void {
+  prefetched?.ctrl.abort();
+}
+
+// One turn of the event loop: a fetch() started before it has left the
+// worker when it returns (Chromium dispatches the request from a task).
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 // Starts the sync loop, or makes the running one push what was just queued.
 function kick(): void {
   if (!replica || session !== 'active') return;
@@ -245,6 +285,17 @@ function kick(): void {
   pokeAbort?.abort();
 }
 
+function readProgress(): void {
+  const st = call<{status: {phase: string; progress: {rows: number;
+                                                     pages: number}}}>(
+      'syncStatus').status;
+  phase = st.phase;
+  if (firstSync.active) {
+    firstSync.rows = st.progress.rows;
+    firstSync.pages = st.progress.pages;
+  }
+}
+
 async function loop(): Promise<void> {
   running = true;
   try {
@@ -252,94 +303,109 @@ async function loop(): Promise<void> {
     const first = !call<{cursor: string | null}>('syncState').cursor;
     if (first) Object.assign(firstSync, {active: true, rows: 0, pages: 0});
     for (;;) {
-      if (again) {
-        again = false;
-        call('syncStart');
-      }
-      const step = call<{kind: string; method: string; path: string;
-                         body: string; waitMs: number}>(
-          'syncNext', Math.random() * 2 ** 52);
-      const st = call<{status: {phase: string; progress: {rows: number;
-                                                           pages: number}}}>(
-          'syncStatus').status;
-      phase = st.phase;
-      if (firstSync.active) {
-        firstSync.rows = st.progress.rows;
-        firstSync.pages = st.progress.pages;
-      }
-      if (step.kind === 'done') {
-        if (phase === 'needs_sign_in' || phase === 'needsSignIn' ||
-            phase.includes('sign')) {
-          await sessionExpired();
-        }
-        break;
-      }
-      if (step.kind === 'wait') {
-        emit('status', status());
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, step.waitMs);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = null;
-        if (again) continue;
-        continue;
-      }
-      const isPoke = step.method === 'GET';
-      if (isPoke) {
-        if (firstSync.active) firstSync.active = false;
-        emit('status', status());
+      let answer: Promise<Answer>;
+      let isPoke = false;
+      let ctrl: AbortController | null = null;
+      if (prefetched) {
+        // The engine's request in flight: answer it first.
+        answer = prefetched.answer;
+        ctrl = prefetched.ctrl;
+        prefetched = null;
+      } else {
         if (again) {
           again = false;
-          call('syncOnTransportError', 'interrupted');
           call('syncStart');
+        }
+        const step = call<{kind: string; method: string; path: string;
+                           body: string; waitMs: number}>(
+            'syncNext', Math.random() * 2 ** 52);
+        readProgress();
+        if (step.kind === 'done') {
+          if (phase === 'needs_sign_in' || phase === 'needsSignIn' ||
+              phase.includes('sign')) {
+            await sessionExpired();
+          }
+          break;
+        }
+        if (step.kind === 'wait') {
+          emit('status', status());
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, step.waitMs);
+            wake = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          wake = null;
           continue;
         }
-      }
-      // Nothing leaves before it is stored: a mutation the server saw but
-      // this device lost would have its id reused by the next one.
-      try {
-        await durable();
-      } catch (e) {
-        console.error('IndexedDB flush', e);
-        call('syncOnTransportError', `local storage: ${String(e)}`);
-        continue;  // the engine backs off; the blocks are retried
-      }
-      const ctrl = new AbortController();
-      if (isPoke) pokeAbort = ctrl;
-      try {
-        const res = await fetch(step.path, {
-          method: step.method,
-          headers: {
-            'Content-Type': 'application/json',
-            Authorization: `Bearer ${token}`,
-          },
-          body: step.method === 'GET' ? undefined : step.body,
-          signal: ctrl.signal,
-        });
-        const text = await res.text();
-        setOnline(true);
-        call('syncOnResponse', res.status, text, now());
-        if (!isPoke || res.status !== 200) emit('changed', {});
-      } catch (e) {
-        if (!ctrl.signal.aborted) setOnline(false);
+        isPoke = step.method === 'GET';
+        if (isPoke) {
+          if (firstSync.active) firstSync.active = false;
+          emit('status', status());
+          if (again) {
+            again = false;
+            call('syncOnTransportError', 'interrupted');
+            call('syncStart');
+            continue;
+          }
+        }
+        // Nothing leaves before it is stored: a mutation the server saw but
+        // this device lost would have its id reused by the next one.
         try {
-          call('syncOnTransportError', String(e));
+          await durable();
+        } catch (e) {
+          console.error('IndexedDB flush', e);
+          call('syncOnTransportError', `local storage: ${String(e)}`);
+          continue;  // the engine backs off; the blocks are retried
+        }
+        ctrl = new AbortController();
+        if (isPoke) pokeAbort = ctrl;
+        answer = send(step.method, step.path, step.body, ctrl.signal);
+      }
+      const a = await answer;
+      pokeAbort = null;
+      if ('error' in a) {
+        if (!ctrl?.signal.aborted) setOnline(false);
+        try {
+          call('syncOnTransportError', a.error);
         } catch { /* only fails when closed */ }
-        if (ctrl.signal.aborted) {
+        if (ctrl?.signal.aborted) {
           again = false;
           call('syncStart');
         }
-      } finally {
-        pokeAbort = null;
+      } else {
+        setOnline(true);
+        call('syncOnResponse', a.status, a.body, now());
+        const next = call<{request: {path: string; body: string} | null}>(
+            'syncTakePrefetch').request;
+        if (next) {
+          const c = new AbortController();
+          prefetched = {answer: send('POST', next.path, next.body, c.signal),
+                        ctrl: c};
+          await nextTask();
+          call('syncApplyStaged', now());
+        }
+        // The next prefetch says this page is applied: on IndexedDB that
+        // holds only once its blocks are stored.
+        try {
+          await durable();
+        } catch (e) {
+          console.error('IndexedDB flush', e);
+          abortPrefetch();  // the round starts over
+        }
+        if (!isPoke || a.status !== 200) emit('changed', {});
       }
+      readProgress();
       emit('status', status());
     }
   } catch (e) {
     console.error('sync loop', e);
   } finally {
+    // A prefetch whose page was not stored is never answered (the engine
+    // starts over from its stored cursor).
+    abortPrefetch();
+    prefetched = null;
     running = false;
     firstSync.active = false;
     emit('status', status());
