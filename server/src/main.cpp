@@ -67,7 +67,7 @@ int Serve(int argc, char** argv) {
   std::string synchronous = "FULL";
   int poke_timeout_ms = 25000;
   size_t threads = 0;
-  size_t pull_page_rows = casesync::kMaxPullResponseRows;
+  size_t pull_page_rows = kDefaultPullPageRows;
   std::string log_level = "info";
   bool bench_noop = false;
   app.add_option("--listen", listen, "HOST:PORT to listen on")

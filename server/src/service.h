@@ -41,6 +41,12 @@ class Clock {
 // The system clock.
 Clock& SystemClock();
 
+// Rows per pull page unless configured. Pages of ~1 MB: a browser stores one
+// while the next is on its way (pipelined pulls, docs/web.md), and the
+// first one, after which the list is usable, arrives sooner than a page of
+// kMaxPullResponseRows would (docs/benchmarks.md, Web).
+inline constexpr size_t kDefaultPullPageRows = 1000;
+
 struct ServiceOptions {
   std::string data_dir;              // holds casesync.db (created if absent)
   std::string synchronous = "FULL";  // or "NORMAL" (see docs/server.md)
@@ -58,7 +64,7 @@ struct ServiceOptions {
   // (hashes made with either verify; a login rehashes to the current cost).
   bool fast_password_hashing = false;
   // Rows per pull page, 1..kMaxPullResponseRows (tests use small pages).
-  size_t pull_page_rows = kMaxPullResponseRows;
+  size_t pull_page_rows = kDefaultPullPageRows;
   // Where log lines go (one line per call, no trailing newline); nullptr:
   // stderr. Never receives a secret unless log_demo_secrets is set.
   std::function<void(const std::string&)> log;

@@ -492,8 +492,8 @@ int main(int argc, char** argv) {
   // 2. initial pull.
   if (part("pull")) {
     int cases = quick ? 20000 : 100000;
-    std::printf("\n== initial pull of %d cases (agent, pages of up to %zu)\n",
-                cases, casesync::kMaxPullResponseRows);
+    std::printf("\n== initial pull of %d cases (agent, the server's pages)\n",
+                cases);
     Server server(bin, "NORMAL");
     std::string token = server.Token("customer");
     Json ids = CatalogIds(server.port(), token);

@@ -92,7 +92,8 @@ function counted(name, h) {
       const k = (name.endsWith('-journal') ? 'journal.' : name.endsWith('-wal') ? 'wal.' : 'db.') + m;
       const t0 = performance.now();
       try { return h[m](...a); } finally {
-        const e = (io[k] = io[k] || {n: 0, ms: 0}); e.n++; e.ms += performance.now() - t0;
+        const e = (io[k] = io[k] || {n: 0, ms: 0, bytes: 0}); e.n++; e.ms += performance.now() - t0;
+        if (m === 'write' || m === 'read') e.bytes += a[0].byteLength;
       }
     };
   }
@@ -101,7 +102,9 @@ function counted(name, h) {
 function ioReset() { for (const k of Object.keys(io)) delete io[k]; }
 function ioPer(n) {
   const out = {};
-  for (const [k, v] of Object.entries(io)) out[k] = {calls: +(v.n / n).toFixed(2), ms: +(v.ms / n).toFixed(3)};
+  for (const [k, v] of Object.entries(io)) {
+    out[k] = {calls: +(v.n / n).toFixed(2), ms: +(v.ms / n).toFixed(3), kb: +(v.bytes / n / 1024).toFixed(1)};
+  }
   return out;
 }
 function closeFiles(name) {
@@ -236,6 +239,7 @@ const ops = {
     const t0 = performance.now();
     let usableMs = 0, netMs = 0, applyMs = 0;
     const waits = [];  // per answer: how long the worker waited for it
+    let decodeMs = 0, storeMs = 0;  // pipelined pages: syncOnResponse, syncApplyStaged
     r.syncStart();
     for (;;) {
       let answer;
@@ -257,9 +261,12 @@ const ops = {
       J(r.syncOnResponse(a.status, a.body, now()));
       const next = J(r.syncTakePrefetch()).request;
       if (next) {
+        decodeMs += performance.now() - a0;
         prefetched = send('POST', next.path, next.body);
         await new Promise((resolve) => setTimeout(resolve, 0));  // as the worker
+        const s0 = performance.now();
         J(r.syncApplyStaged(now()));
+        storeMs += performance.now() - s0;
       }
       applyMs += performance.now() - a0;
       if (!usableMs) {
@@ -303,7 +310,7 @@ const ops = {
     }
     const matched = J(r.listCases(q({search: 'factura', order: 'updatedAsc'}))).items.length;
     r.close(); r.delete(); closeFiles(name);
-    return {rows, pages, totalMs, usableMs, netMs, applyMs, waits, count, matched, opfs,
+    return {rows, pages, totalMs, usableMs, netMs, applyMs, waits, decodeMs, storeMs, count, matched, opfs,
             filterSort50: stats(fs50), filterSortAll: stats(fsAll), sortPage: stats(sortOnly),
             keysetNumber: stats(keysetNumber), offsetUpdated: stats(offsetUpdated),
             keysetUpdated: stats(keysetUpdated)};
@@ -426,14 +433,17 @@ async function main() {
     console.log(`  total ${f1(s.totalMs)} ms = ${Math.round(s.rows / (s.totalMs / 1000))} rows/s` +
                 ` (target >= 30000)  [waiting for answers ${f1(s.netMs)} ms, decode + store ${f1(s.applyMs)} ms` +
                 ` = ${Math.round(s.rows / (s.applyMs / 1000))} rows/s]`);
+    console.log(`  pages that ran ahead: decode + checks ${f1(s.decodeMs)} ms, store ${f1(s.storeMs)} ms`);
     console.log(`  waits per answer: ${s.waits.map(f1).join(', ')} ms (pipelined); ` +
                 `${q1.waits.map(f1).join(', ')} ms (one at a time)`);
     console.log(`  one request at a time (no prefetch), median of ${serial.length}: ${f1(q1.totalMs)} ms = ` +
                 `${rate(q1)} rows/s [every run: ${serial.map(rate).join(', ')}; waiting ${f1(q1.netMs)} ms, ` +
                 `decode + store ${f1(q1.applyMs)} ms]`);
     console.log(`  time to a usable list (first page applied + list) ${f1(s.usableMs)} ms`);
-    console.log(`  OPFS calls in all: ${Object.entries(s.opfs).map(([k, v]) =>
-        `${k} ${v.calls}× ${f1(v.ms)} ms`).join(', ')}`);
+    const opfsLine = (x) => Object.entries(x.opfs).map(([k, v]) =>
+        `${k} ${v.calls}× ${f1(v.ms)} ms${v.kb ? ` ${Math.round(v.kb)} KiB` : ''}`).join(', ');
+    console.log(`  OPFS calls in all: ${opfsLine(s)}`);
+    console.log(`  OPFS calls in all (one at a time): ${opfsLine(q1)}`);
     console.log(`\nFilter + sort of ${s.count} cases (target <= 16 ms)`);
     console.log(`  state+search+sort, page of 50          p50 ${f2(s.filterSort50.p50)} ms  p99 ${f2(s.filterSort50.p99)} ms`);
     console.log(`  search+sort, all ${String(s.matched).padStart(5)} matches         p50 ${f2(s.filterSortAll.p50)} ms  p99 ${f2(s.filterSortAll.p99)} ms`);
