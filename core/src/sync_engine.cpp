@@ -163,6 +163,7 @@ Result<SyncStep> SyncEngine::NextPush() {
       push_first_ = push.mutations.front().id;
       push_last_ = push.mutations.back().id;
       in_flight_ = Due::kPush;
+      request_client_ = push.client_id;
       SyncStep step;
       step.kind = SyncStep::Kind::kRequest;
       step.request.path = kPushPath;
@@ -179,6 +180,7 @@ Result<SyncStep> SyncEngine::NextPull() {
   pull_cursor_ = pull.cursor;
   phase_ = SyncPhase::kPulling;
   in_flight_ = Due::kPull;
+  request_client_ = pull.client_id;
   SyncStep step;
   step.kind = SyncStep::Kind::kRequest;
   step.request.path = kPullPath;
@@ -194,6 +196,7 @@ Result<SyncStep> SyncEngine::NextPoke() {
   }
   if (phase_ != SyncPhase::kBlocked) phase_ = SyncPhase::kWatching;
   in_flight_ = Due::kPoke;
+  request_client_ = st.client_id;
   SyncStep step;
   step.kind = SyncStep::Kind::kRequest;
   step.request.method = SyncRequest::Method::kGet;
@@ -204,6 +207,17 @@ Result<SyncStep> SyncEngine::NextPoke() {
 
 Status SyncEngine::OnResponse(int http_status, std::string_view body,
                               std::string_view now) {
+  if (in_flight_ != Due::kNone) {
+    // The replica was handed to someone else (another user signed in on
+    // this device: a fresh clientId) while the request travelled: the
+    // answer is about the previous client and must not land here.
+    CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
+    if (st.client_id != request_client_) {
+      Start();
+      ++progress_.dropped;
+      return Status::Ok();
+    }
+  }
   if (staged_) {
     // The caller did not store the page before this answer came: in order.
     Status stored = ApplyStaged(now);
@@ -374,6 +388,12 @@ Status SyncEngine::ApplyStaged(std::string_view now) {
   if (!staged_) return Status::Ok();
   PullResponse page = std::move(*staged_);
   staged_.reset();
+  CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
+  if (st.client_id != request_client_) {
+    // See OnResponse, which also drops the prefetch's answer.
+    ++progress_.dropped;
+    return Status::Ok();
+  }
   return StorePage(page, now);
 }
 

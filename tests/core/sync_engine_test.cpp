@@ -15,6 +15,7 @@ namespace {
 
 using testing::CaseArgs;
 using testing::kAna;
+using testing::kBeto;
 using testing::TempDbPath;
 
 constexpr const char* kT0 = "2026-11-29T10:00:00.000Z";
@@ -589,6 +590,38 @@ TEST_SUITE("sync_engine") {
     e.Start();
     SyncRequest again = ExpectRequest(e, kPullPath);
     CHECK(DecodePullRequest(again.body)->cursor == "c0");
+  }
+
+  TEST_CASE("an answer for a replica that changed hands is not applied") {
+    // Another user signs in on this device while a request travels: the
+    // replica gets a fresh clientId and nothing of Ana's page may land.
+    for (bool pipelined : {false, true}) {
+      CAPTURE(pipelined);
+      TempDbPath path;
+      auto r = OpenReplica(path);  // Ana, never pulled
+      SyncEngine e(*r, pipelined ? Pipelined() : SyncOptions());
+      e.Start();
+      ExpectRequest(e, kPullPath);
+      std::string anas_page = EncodePullResponse(CatalogPage("a1", true));
+      if (pipelined) {
+        Answer(e, 200, anas_page);
+        REQUIRE(e.TakePrefetch().has_value());
+      }
+      REQUIRE(r->SetActor(kBeto, "client-beto").ok());
+      if (pipelined) {
+        REQUIRE(e.ApplyStaged(kT1).ok());  // dropped, not stored
+        anas_page = PullBody("a2", 0);     // the prefetch's answer
+      }
+      Answer(e, 200, anas_page);
+      CHECK(e.progress().dropped >= 1);
+      CHECK(r->ListCatalog()->empty());
+      CHECK(!r->NextPull()->cursor.has_value());
+      // Beto's own round starts from nothing.
+      SyncRequest next = ExpectRequest(e, kPullPath);
+      auto decoded = DecodePullRequest(next.body);
+      CHECK(decoded->client_id == "client-beto");
+      CHECK(!decoded->cursor.has_value());
+    }
   }
 
   TEST_CASE("the next step waits for the answer of the last request") {

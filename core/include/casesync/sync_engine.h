@@ -218,6 +218,7 @@ class SyncEngine {
   int64_t push_first_ = 0;  // ids of the push in flight
   int64_t push_last_ = 0;
   std::optional<std::string> pull_cursor_;  // cursor of the pull in flight
+  std::string request_client_;              // clientId of the request
   // The request in flight is a prefetch whose page could not be stored: its
   // answer is ignored.
   bool orphan_ = false;
