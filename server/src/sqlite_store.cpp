@@ -14,6 +14,7 @@
 #include "casesync/catalog.h"
 #include "casesync/sqlite.h"
 #include "json_writer.h"
+#include "sqlite3.h"
 #include "store.h"
 
 namespace casesync::server {
@@ -478,6 +479,27 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
       changes_.head = seq;
       known_case_.reset();  // may describe a row that was rolled back
     }
+    return st;
+  }
+
+  Status WithoutSavepoint(const std::function<Status()>& body,
+                          bool* partial) override {
+    int64_t seq = seq_;
+    int64_t number = case_number_;
+    sqlite3_int64 changes = sqlite3_total_changes64(db_.raw());
+    Status st = body();
+    *partial = false;
+    if (st.ok()) return st;
+    if (sqlite3_total_changes64(db_.raw()) != changes) {
+      // A row was written before the failure: only a rollback of the whole
+      // transaction undoes it.
+      *partial = true;
+      poisoned_ = true;
+      return st;
+    }
+    seq_ = seq;
+    case_number_ = number;
+    changes_.head = seq;
     return st;
   }
 
@@ -1090,6 +1112,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t start_case_number_ = 0;
   bool catalog_changed_ = false;
   bool auth_changed_ = false;  // a user or a session's validity changed
+  bool poisoned_ = false;      // WithoutSavepoint left a partial change
   ChangeSet changes_;
   std::optional<KnownCase> known_case_;
 };
@@ -1473,6 +1496,10 @@ class SqliteStore : public Store {
 };
 
 Status SqliteWriteTx::Commit() {
+  if (poisoned_) {
+    return Status(ErrorCode::kInternal,
+                  "a mutation failed after writing without a savepoint");
+  }
   if (seq_ != start_seq_ || case_number_ != start_case_number_) {
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare("UPDATE counters SET value=? WHERE name=?"));

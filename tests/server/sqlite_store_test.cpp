@@ -1,5 +1,6 @@
-// The SQLite write transaction (sqlite_store.cpp): savepoints and the case
-// row it remembers between a mutator's read and its write.
+// The SQLite write transaction (sqlite_store.cpp): savepoints, mutations
+// without one, and the case row it remembers between a mutator's read and
+// its write.
 #include "server_fixtures.h"
 
 namespace casesync::server::testing {
@@ -87,6 +88,79 @@ TEST_SUITE("sqlite store") {
                     "SELECT value FROM counters WHERE "
                     "name='change_seq'") ==
           QueryText(f.dir, "SELECT max(seq) FROM cases"));
+  }
+
+  TEST_CASE(
+      "a mutation without a savepoint that fails before writing "
+      "changes nothing") {
+    Fixture f;
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    MutationStore& m = (*tx)->mutations();
+    REQUIRE((*tx)
+                ->InSavepoint(
+                    [&] { return m.PutCase(SampleCase("case-1", "queda")); })
+                .ok());
+    int64_t head = (*tx)->changes().head;
+    bool partial = true;
+    Status st = (*tx)->WithoutSavepoint(
+        [&]() -> Status {
+          auto none = m.GetCase("case-2");
+          REQUIRE(none.ok());
+          CHECK(!none->has_value());
+          auto number = m.NextCaseNumber();  // taken, then given back
+          REQUIRE(number.ok());
+          return kRuleBreak;
+        },
+        &partial);
+    CHECK(st.code() == ErrorCode::kValidationFailed);
+    CHECK(!partial);
+    CHECK((*tx)->changes().head == head);
+    // The next case gets the number the failed one gave back (case-1 was
+    // put without one).
+    auto number = m.NextCaseNumber();
+    REQUIRE(number.ok());
+    CHECK(*number == "CS0000001");
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir, "SELECT group_concat(id) FROM cases") == "case-1");
+  }
+
+  TEST_CASE(
+      "a mutation without a savepoint that fails after writing "
+      "cannot be committed") {
+    Fixture f;
+    {
+      auto tx = f.store->BeginWrite();
+      REQUIRE(tx.ok());
+      MutationStore& m = (*tx)->mutations();
+      bool partial = false;
+      Status st = (*tx)->WithoutSavepoint(
+          [&]() -> Status {
+            REQUIRE(m.PutCase(SampleCase("case-1", "a medias")).ok());
+            return kRuleBreak;
+          },
+          &partial);
+      CHECK(st.code() == ErrorCode::kValidationFailed);
+      CHECK(partial);
+      Status commit = (*tx)->Commit();
+      CHECK(commit.code() == ErrorCode::kInternal);
+    }  // rolled back
+    CHECK(QueryText(f.dir, "SELECT count(*) FROM cases") == "0");
+    // A mutation that succeeds is kept and is not partial.
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    bool partial = true;
+    REQUIRE((*tx)
+                ->WithoutSavepoint(
+                    [&] {
+                      return (*tx)->mutations().PutCase(
+                          SampleCase("case-1", "entera"));
+                    },
+                    &partial)
+                .ok());
+    CHECK(!partial);
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir, "SELECT subject FROM cases") == "entera");
   }
 
   TEST_CASE("a case read back in the same transaction is what was written") {
