@@ -523,7 +523,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     // lookup needs only the text.
     static const std::string kSql =
         std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id=?";
-    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSql));
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(get_case_, kSql));
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -557,7 +557,8 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     }
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s,
-        db_.Prepare(
+        Prepared(
+            put_case_,
             "INSERT INTO cases(id, number, account_id, contact_id, "
             "service_id, product_id, issue_type_id, contact_hours, "
             "contact_phone, subject, description, priority, state, channel, "
@@ -1033,6 +1034,16 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     return std::optional<Scope>(Scope(s->ColumnText(0), s->ColumnText(1)));
   }
 
+  // The statement in `slot`, from the connection's cache on first use. For
+  // the statements a push runs once per mutation: Prepare() hashes and
+  // compares the whole SQL text at every call.
+  Result<Statement*> Prepared(Statement*& slot, std::string_view sql) {
+    if (slot == nullptr) {
+      CASESYNC_ASSIGN_OR_RETURN(slot, db_.Prepare(sql));
+    }
+    return slot;
+  }
+
   Status RunCached(const char* sql) {
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
     return s->Run();
@@ -1120,8 +1131,10 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t start_seq_ = 0;
   int64_t start_case_number_ = 0;
   bool catalog_changed_ = false;
-  bool auth_changed_ = false;  // a user or a session's validity changed
-  bool poisoned_ = false;      // WithoutSavepoint left a partial change
+  bool auth_changed_ = false;      // a user or a session's validity changed
+  bool poisoned_ = false;          // WithoutSavepoint left a partial change
+  Statement* get_case_ = nullptr;  // see Prepared()
+  Statement* put_case_ = nullptr;
   ChangeSet changes_;
   std::optional<KnownCase> known_case_;
 };
