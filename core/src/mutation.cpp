@@ -16,14 +16,22 @@ class Args {
  public:
   explicit Args(const Json& j) : j_(j) {}
 
-  // The object check and the allowed keys; call first.
-  Status Expect(std::initializer_list<const char*> allowed) const {
+  // The object check and the allowed keys; call first. (string_view: the
+  // lengths of the literals are known at compile time, so most keys are
+  // told apart by their length alone.)
+  Status Expect(std::initializer_list<std::string_view> allowed) const {
     if (!j_.is_object()) {
       return Status(ErrorCode::kInvalidRequest, "args must be an object");
     }
     for (auto it = j_.begin(); it != j_.end(); ++it) {
+      const std::string& key = it.key();
       bool known = false;
-      for (const char* k : allowed) known = known || it.key() == k;
+      for (std::string_view k : allowed) {
+        if (key == k) {
+          known = true;
+          break;
+        }
+      }
       if (!known) {
         return Status(ErrorCode::kInvalidRequest,
                       "unknown field args." + it.key());

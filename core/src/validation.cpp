@@ -106,12 +106,21 @@ std::string NormaliseLineEnds(std::string_view text) {
 }
 
 // Whether valid UTF-8 `text` holds a control character that the field does
-// not allow (multi-line fields allow tab and newline).
+// not allow (multi-line fields allow tab and newline). Byte by byte, without
+// decoding: in valid UTF-8 the C0 controls and DEL are single bytes, and the
+// C1 controls (U+0080..U+009F) are exactly 0xC2 followed by 0x80..0x9F
+// (0xC2 is never a continuation byte).
 bool HasForbiddenControl(std::string_view text, bool multiline) {
-  for (size_t pos = 0; pos < text.size();) {
-    const char32_t cp = *DecodeCodePoint(text, pos);
-    if (multiline && (cp == '\t' || cp == '\n')) continue;
-    if (IsControl(cp)) return true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7F) {
+      if (multiline && (byte == '\t' || byte == '\n')) continue;
+      return true;
+    }
+    if (byte == 0xC2 && i + 1 < text.size() &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
   }
   return false;
 }
@@ -406,9 +415,15 @@ std::vector<FieldError> ValidateText(std::string& value, std::string_view field,
     return errors;
   }
   // Line ends are normalised in every field: in a single-line field any
-  // newline left inside after trimming is refused below as a control.
-  const std::string normalised = NormaliseLineEnds(value);
-  const std::string_view text = TrimBlanks(normalised);
+  // newline left inside after trimming is refused below as a control. Text
+  // without a CR (nearly all) is read in place, without a copy.
+  std::string normalised;
+  std::string_view source = value;
+  if (value.find('\r') != std::string::npos) {
+    normalised = NormaliseLineEnds(value);
+    source = normalised;
+  }
+  const std::string_view text = TrimBlanks(source);
   if (HasForbiddenControl(text, multiline)) {
     errors.push_back(
         LabelledError(field, "control_character", label_es,
@@ -420,14 +435,19 @@ std::vector<FieldError> ValidateText(std::string& value, std::string_view field,
                                      "es obligatorio.", label_en,
                                      "is required."));
     }
-  } else if (CodePointCount(text) > max_len) {
+  } else if (text.size() > max_len && CodePointCount(text) > max_len) {
+    // (A code point is at least one byte: no count when the bytes fit.)
     const std::string limit = std::to_string(max_len);
     errors.push_back(
         LabelledError(field, "too_long", label_es,
                       "admite como máximo " + limit + " caracteres.", label_en,
                       "must be at most " + limit + " characters long."));
   }
-  if (errors.empty()) value = std::string(text);
+  // Unchanged text (read in place, nothing trimmed) is not copied again.
+  if (errors.empty() &&
+      (source.data() != value.data() || text.size() != value.size())) {
+    value = std::string(text);
+  }
   return errors;
 }
 

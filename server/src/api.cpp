@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <utility>
@@ -269,8 +270,13 @@ class Api::Impl {
         return out->Reply(Reset(request));
       case kResetConfirm:
         return out->Reply(ResetConfirm(request));
-      case kPush:
-        return out->Reply(Push(request));
+      case kPush: {
+        // The decoded request (an args tree per mutation, ~4,000
+        // instructions each to free) outlives the reply: it is freed while
+        // the answer is already on its way to the client.
+        std::optional<PushRequest> decoded;
+        return out->Reply(Push(request, &decoded));
+      }
       case kPull:
         return out->Reply(Pull(request));
       case kPoke:
@@ -462,12 +468,13 @@ class Api::Impl {
     return JsonResponse(200, Json::object());
   }
 
-  HttpResponse Push(const HttpRequest& r) {
+  // `*decoded` receives the decoded request, for the caller to free.
+  HttpResponse Push(const HttpRequest& r, std::optional<PushRequest>* decoded) {
     auto session = Authenticate(r, false);
     if (!session.ok()) return ErrorResponse(session.status());
     auto push = DecodePushRequest(r.body);
     if (!push.ok()) return ErrorResponse(push.status());
-    auto result = service_.Push(*session, *push);
+    auto result = service_.Push(*session, decoded->emplace(std::move(*push)));
     if (!result.ok()) {
       Status s = result.status();
       if (s.code() == ErrorCode::kMutationGap) {

@@ -430,18 +430,35 @@ class ServiceImpl : public Service {
 
   // ---- sync ----
 
-  Result<PushResponse> Push(const Session& session,
-                            const PushRequest& push) override {
-    CASESYNC_RETURN_IF_ERROR(CheckSyncAllowed(session, push.client_id));
-    std::string now = FormatIsoTime(clock_.NowMs());
+  // What one committed push did.
+  struct PushOutcome {
+    int64_t last = 0;  // the client's lastMutationId after it
+    int64_t applied = 0, rejected = 0, skipped = 0;
+    ChangeSet changes;
+  };
+
+  // Applies `push` in one write transaction and commits it. Without
+  // `savepoints`, a mutation that fails after writing sets `*partial` and
+  // nothing is committed (the caller runs it again with savepoints).
+  Result<PushOutcome> PushInTransaction(const Session& session,
+                                        const PushRequest& push,
+                                        const std::string& now, bool savepoints,
+                                        bool* partial) {
+    *partial = false;
     CASESYNC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
     CASESYNC_ASSIGN_OR_RETURN(ClientRecord client,
                               ClaimClient(*tx, session, push.client_id));
-    int64_t last = client.last_mutation_id;
-    int64_t applied = 0, rejected = 0, skipped = 0;
+    PushOutcome out;
+    int64_t& last = out.last;
+    last = client.last_mutation_id;
+    MutationEnv env;
+    env.actor = session.actor;
+    env.now = now;
+    env.client_id = push.client_id;
+    env.authoritative = true;
     for (const MutationRecord& m : push.mutations) {
       if (m.id <= last) {
-        ++skipped;
+        ++out.skipped;
         continue;
       }
       if (m.id != last + 1) {
@@ -449,26 +466,24 @@ class ServiceImpl : public Service {
                       "mutation " + std::to_string(m.id) +
                           " skips ahead: expected " + std::to_string(last + 1));
       }
-      MutationEnv env;
-      env.actor = session.actor;
-      env.now = now;
-      env.client_id = push.client_id;
       env.mutation_id = m.id;
-      env.authoritative = true;
-      Status st = tx->InSavepoint([&]() -> Status {
+      auto body = [&]() -> Status {
         CASESYNC_RETURN_IF_ERROR(ApplyMutation(m, env, tx->mutations()));
         // E-mail to the case's contact, committed with the change.
         return mail::QueueMutationNotifications(*tx, m, env);
-      });
+      };
+      Status st = savepoints ? tx->InSavepoint(body)
+                             : tx->WithoutSavepoint(body, partial);
+      if (*partial) return st;  // rolled back whole by ~WriteTx
       if (st.ok()) {
-        ++applied;
+        ++out.applied;
       } else if (!IsRuleBreak(st.code())) {
         return st;  // the whole push rolls back
       } else {
         CASESYNC_RETURN_IF_ERROR(
             tx->AddRejection(push.client_id, session.user.id,
                              Rejection{m.id, st.code(), st.message(), m}));
-        ++rejected;
+        ++out.rejected;
       }
       last = m.id;
     }
@@ -480,17 +495,38 @@ class ServiceImpl : public Service {
       CASESYNC_RETURN_IF_ERROR(tx->PutClient(client));
     }
     CASESYNC_RETURN_IF_ERROR(tx->Commit());
-    ChangeSet changes = tx->changes();
-    tx.reset();  // releases the writer before waking anyone
+    out.changes = tx->changes();
+    return out;  // ~WriteTx releases the writer before anyone is woken
+  }
+
+  Result<PushResponse> Push(const Session& session,
+                            const PushRequest& push) override {
+    CASESYNC_RETURN_IF_ERROR(CheckSyncAllowed(session, push.client_id));
+    std::string now = FormatIsoTime(clock_.NowMs());
+    // Without a savepoint per mutation first (the mutators check every rule
+    // before they write, so a rejection has nothing to undo); should a
+    // mutation break a rule after writing, that transaction is dropped
+    // unwritten and the push runs again with a savepoint per mutation.
+    bool partial = false;
+    Result<PushOutcome> outcome =
+        PushInTransaction(session, push, now, /*savepoints=*/false, &partial);
+    if (partial) {
+      outcome =
+          PushInTransaction(session, push, now, /*savepoints=*/true, &partial);
+    }
+    if (!outcome.ok()) return outcome.status();
     {
       std::lock_guard<std::mutex> lock(counters_mu_);
       ++counters_.pushes;
-      counters_.mutations_applied += applied;
-      counters_.mutations_rejected += rejected;
-      counters_.mutations_skipped += skipped;
+      counters_.mutations_applied += outcome->applied;
+      counters_.mutations_rejected += outcome->rejected;
+      counters_.mutations_skipped += outcome->skipped;
     }
-    if (applied + rejected > 0) registry_.Wake(changes);
-    return PushResponse{last};
+    // After the writer lock is released (the transaction is gone).
+    if (outcome->applied + outcome->rejected > 0) {
+      registry_.Wake(outcome->changes);
+    }
+    return PushResponse{outcome->last};
   }
 
   Result<PullResponse> Pull(const Session& session,

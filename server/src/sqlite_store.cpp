@@ -14,6 +14,7 @@
 #include "casesync/catalog.h"
 #include "casesync/sqlite.h"
 #include "json_writer.h"
+#include "sqlite3.h"
 #include "store.h"
 
 namespace casesync::server {
@@ -192,6 +193,15 @@ CREATE TABLE mail_inbound(
   case_id TEXT NOT NULL DEFAULT '',
   received_at TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX cases_by_state ON cases(state, updated_at);
+)sql"},
+    // cases_by_state served one query, the auto-close pass's list of
+    // resolved cases by age (ListCasesInState), yet every case insert and
+    // every state change wrote it. A partial index holds the resolved cases
+    // only: creating a case (state new) no longer touches it.
+    {3, R"sql(
+DROP INDEX cases_by_state;
+CREATE INDEX cases_resolved_by_updated ON cases(updated_at)
+  WHERE state='resolved';
 )sql"},
 };
 
@@ -481,6 +491,27 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     return st;
   }
 
+  Status WithoutSavepoint(const std::function<Status()>& body,
+                          bool* partial) override {
+    int64_t seq = seq_;
+    int64_t number = case_number_;
+    sqlite3_int64 changes = sqlite3_total_changes64(db_.raw());
+    Status st = body();
+    *partial = false;
+    if (st.ok()) return st;
+    if (sqlite3_total_changes64(db_.raw()) != changes) {
+      // A row was written before the failure: only a rollback of the whole
+      // transaction undoes it.
+      *partial = true;
+      poisoned_ = true;
+      return st;
+    }
+    seq_ = seq;
+    case_number_ = number;
+    changes_.head = seq;
+    return st;
+  }
+
   // ---- MutationStore ----
   const CatalogItem* FindCatalogItem(std::string_view id) const override {
     return catalog_->FindCatalogItem(id);
@@ -492,7 +523,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     // lookup needs only the text.
     static const std::string kSql =
         std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id=?";
-    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(kSql));
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(get_case_, kSql));
     StatementScope scope(*s);
     s->Bind(1, id);
     CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -526,7 +557,8 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     }
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s,
-        db_.Prepare(
+        Prepared(
+            put_case_,
             "INSERT INTO cases(id, number, account_id, contact_id, "
             "service_id, product_id, issue_type_id, contact_hours, "
             "contact_phone, subject, description, priority, state, channel, "
@@ -1002,6 +1034,16 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     return std::optional<Scope>(Scope(s->ColumnText(0), s->ColumnText(1)));
   }
 
+  // The statement in `slot`, from the connection's cache on first use. For
+  // the statements a push runs once per mutation: Prepare() hashes and
+  // compares the whole SQL text at every call.
+  Result<Statement*> Prepared(Statement*& slot, std::string_view sql) {
+    if (slot == nullptr) {
+      CASESYNC_ASSIGN_OR_RETURN(slot, db_.Prepare(sql));
+    }
+    return slot;
+  }
+
   Status RunCached(const char* sql) {
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, db_.Prepare(sql));
     return s->Run();
@@ -1089,7 +1131,10 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t start_seq_ = 0;
   int64_t start_case_number_ = 0;
   bool catalog_changed_ = false;
-  bool auth_changed_ = false;  // a user or a session's validity changed
+  bool auth_changed_ = false;      // a user or a session's validity changed
+  bool poisoned_ = false;          // WithoutSavepoint left a partial change
+  Statement* get_case_ = nullptr;  // see Prepared()
+  Statement* put_case_ = nullptr;
   ChangeSet changes_;
   std::optional<KnownCase> known_case_;
 };
@@ -1297,15 +1342,16 @@ class SqliteStore : public Store {
                                              size_t limit) override {
     auto r = Reader();
     if (!r.ok()) return r.status();
+    // The state as a literal: only then can SQLite use the partial index
+    // cases_resolved_by_updated (migration 3) for state='resolved'. Other
+    // states (no caller today) are a scan.
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s,
         (*r)->Prepare(std::string("SELECT ") + kCaseColumns +
-                      " FROM cases WHERE state=? AND updated_at<? ORDER BY "
-                      "updated_at LIMIT ?"));
+                      " FROM cases WHERE state='" + CaseStateName(state) +
+                      "' AND updated_at<? ORDER BY updated_at LIMIT ?"));
     StatementScope scope(*s);
-    s->Bind(1, CaseStateName(state))
-        .Bind(2, updated_before)
-        .Bind(3, static_cast<int64_t>(limit));
+    s->Bind(1, updated_before).Bind(2, static_cast<int64_t>(limit));
     std::vector<Case> out;
     while (true) {
       CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1473,6 +1519,10 @@ class SqliteStore : public Store {
 };
 
 Status SqliteWriteTx::Commit() {
+  if (poisoned_) {
+    return Status(ErrorCode::kInternal,
+                  "a mutation failed after writing without a savepoint");
+  }
   if (seq_ != start_seq_ || case_number_ != start_case_number_) {
     CASESYNC_ASSIGN_OR_RETURN(
         Statement * s, db_.Prepare("UPDATE counters SET value=? WHERE name=?"));

@@ -156,6 +156,16 @@ class WriteTx {
   // Runs `body` in a savepoint; a non-OK result rolls back what it wrote
   // (sequence and case counters included) and is returned.
   virtual Status InSavepoint(const std::function<Status()>& body) = 0;
+  // Runs `body` without a savepoint, for a push's mutations: the mutators
+  // check every rule before their first write, so a rejected mutation has
+  // written nothing and there is nothing to roll back. A non-OK result is
+  // returned with the sequence and case counters restored, as InSavepoint
+  // does, when no row was changed. When `body` fails after changing a row,
+  // that change cannot be undone here: `*partial` is set, the transaction
+  // refuses to commit (kInternal), and the caller must drop it and run the
+  // work again with InSavepoint.
+  virtual Status WithoutSavepoint(const std::function<Status()>& body,
+                                  bool* partial) = 0;
 
   virtual Result<std::optional<ClientRecord>> GetClient(
       std::string_view id) = 0;

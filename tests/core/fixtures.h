@@ -4,6 +4,8 @@
 #ifndef CASESYNC_TESTS_CORE_FIXTURES_H_
 #define CASESYNC_TESTS_CORE_FIXTURES_H_
 
+#include <doctest/doctest.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -70,10 +72,12 @@ class MemoryStore : public MutationStore {
     return std::optional<User>(it->second);
   }
   Status PutCase(const Case& c) override {
+    ++writes;
     cases[c.id] = c;
     return Status::Ok();
   }
   Status PutComment(const Comment& c) override {
+    ++writes;
     comments[c.id] = c;
     return Status::Ok();
   }
@@ -81,8 +85,10 @@ class MemoryStore : public MutationStore {
     return FormatCaseNumber(++last_number);
   }
 
-  // Runs a mutation as `actor` with all-or-nothing semantics (as the
-  // server's savepoint gives).
+  // Runs a mutation as `actor` with all-or-nothing semantics, and checks
+  // that a rejected mutation failed before its first write: the server
+  // runs a push without a savepoint per mutation on that promise
+  // (mutation.h, docs/server.md "Push").
   Status Apply(const Actor& actor, const MutationRecord& m,
                const std::string& now = "2026-11-29T12:00:00.000Z") {
     MutationEnv env;
@@ -93,7 +99,12 @@ class MemoryStore : public MutationStore {
     env.authoritative = true;
     MemoryStore before = *this;
     Status st = ApplyMutation(m, env, *this);
-    if (!st.ok()) *this = before;
+    if (!st.ok()) {
+      CHECK_MESSAGE(
+          writes == before.writes,
+          "rejected after writing: " << m.name << " " << st.message());
+      *this = before;
+    }
     return st;
   }
 
@@ -101,6 +112,7 @@ class MemoryStore : public MutationStore {
   std::map<std::string, Comment> comments;
   std::map<std::string, User> users;
   int64_t last_number = 53362;
+  int writes = 0;  // PutCase and PutComment calls
 
  private:
   CatalogIndex catalog_;

@@ -249,6 +249,16 @@ TEST_SUITE("validation") {
     CHECK(text == "Línea 1\nLínea 2\nLínea 3\n\nLínea 5");
   }
 
+  TEST_CASE("a lone CR becomes LF even when nothing else changes") {
+    // Same length before and after: the value must still be rewritten.
+    std::string text = "uno\rdos";
+    CHECK(TextCode(text, 20, /*multiline=*/true) == "");
+    CHECK(text == "uno\ndos");
+    std::string plain = "sin cambios";
+    CHECK(TextCode(plain, 20, true) == "");
+    CHECK(plain == "sin cambios");
+  }
+
   TEST_CASE("tabs and newlines are allowed only in multi-line fields") {
     CHECK(TextCode("uno\tdos", 20, true) == "");
     CHECK(TextCode("uno\ndos", 20, true) == "");

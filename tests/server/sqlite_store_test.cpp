@@ -1,5 +1,6 @@
-// The SQLite write transaction (sqlite_store.cpp): savepoints and the case
-// row it remembers between a mutator's read and its write.
+// The SQLite write transaction (sqlite_store.cpp): savepoints, mutations
+// without one, the case row it remembers between a mutator's read and its
+// write, and schema migrations of an existing database.
 #include "server_fixtures.h"
 
 namespace casesync::server::testing {
@@ -34,6 +35,27 @@ struct Fixture {
 };
 
 const Status kRuleBreak(ErrorCode::kValidationFailed, "rule");
+
+// The details of EXPLAIN QUERY PLAN for `sql`, one line per step.
+std::string QueryPlan(const std::string& dir, const std::string& sql) {
+  OpenOptions o;
+  o.create = false;
+  o.journal_mode = "";
+  auto db = Database::Open(dir + "/casesync.db", o);
+  REQUIRE(db.ok());
+  auto s = (*db)->Prepare("EXPLAIN QUERY PLAN " + sql);
+  REQUIRE(s.ok());
+  StatementScope scope(**s);
+  std::string plan;
+  while (true) {
+    auto row = (*s)->Step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    if (!plan.empty()) plan += "\n";
+    plan += (*s)->ColumnText(3);
+  }
+  return plan;
+}
 
 TEST_SUITE("sqlite store") {
   TEST_CASE("a failed savepoint undoes its case, also for later reads") {
@@ -87,6 +109,129 @@ TEST_SUITE("sqlite store") {
                     "SELECT value FROM counters WHERE "
                     "name='change_seq'") ==
           QueryText(f.dir, "SELECT max(seq) FROM cases"));
+  }
+
+  TEST_CASE(
+      "a mutation without a savepoint that fails before writing "
+      "changes nothing") {
+    Fixture f;
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    MutationStore& m = (*tx)->mutations();
+    REQUIRE((*tx)
+                ->InSavepoint(
+                    [&] { return m.PutCase(SampleCase("case-1", "queda")); })
+                .ok());
+    int64_t head = (*tx)->changes().head;
+    bool partial = true;
+    Status st = (*tx)->WithoutSavepoint(
+        [&]() -> Status {
+          auto none = m.GetCase("case-2");
+          REQUIRE(none.ok());
+          CHECK(!none->has_value());
+          auto number = m.NextCaseNumber();  // taken, then given back
+          REQUIRE(number.ok());
+          return kRuleBreak;
+        },
+        &partial);
+    CHECK(st.code() == ErrorCode::kValidationFailed);
+    CHECK(!partial);
+    CHECK((*tx)->changes().head == head);
+    // The next case gets the number the failed one gave back (case-1 was
+    // put without one).
+    auto number = m.NextCaseNumber();
+    REQUIRE(number.ok());
+    CHECK(*number == "CS0000001");
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir, "SELECT group_concat(id) FROM cases") == "case-1");
+  }
+
+  TEST_CASE(
+      "a mutation without a savepoint that fails after writing "
+      "cannot be committed") {
+    Fixture f;
+    {
+      auto tx = f.store->BeginWrite();
+      REQUIRE(tx.ok());
+      MutationStore& m = (*tx)->mutations();
+      bool partial = false;
+      Status st = (*tx)->WithoutSavepoint(
+          [&]() -> Status {
+            REQUIRE(m.PutCase(SampleCase("case-1", "a medias")).ok());
+            return kRuleBreak;
+          },
+          &partial);
+      CHECK(st.code() == ErrorCode::kValidationFailed);
+      CHECK(partial);
+      Status commit = (*tx)->Commit();
+      CHECK(commit.code() == ErrorCode::kInternal);
+    }  // rolled back
+    CHECK(QueryText(f.dir, "SELECT count(*) FROM cases") == "0");
+    // A mutation that succeeds is kept and is not partial.
+    auto tx = f.store->BeginWrite();
+    REQUIRE(tx.ok());
+    bool partial = true;
+    REQUIRE((*tx)
+                ->WithoutSavepoint(
+                    [&] {
+                      return (*tx)->mutations().PutCase(
+                          SampleCase("case-1", "entera"));
+                    },
+                    &partial)
+                .ok());
+    CHECK(!partial);
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(f.dir, "SELECT subject FROM cases") == "entera");
+  }
+
+  TEST_CASE(
+      "a version 2 database migrates to the partial index of resolved "
+      "cases") {
+    std::string dir;
+    {
+      Fixture f;
+      dir = f.dir;
+      auto tx = f.store->BeginWrite();
+      REQUIRE(tx.ok());
+      Case open = SampleCase("case-1", "abierto");
+      open.state = CaseState::kOpen;
+      Case resolved = SampleCase("case-2", "resuelto");
+      resolved.state = CaseState::kResolved;
+      REQUIRE((*tx)->mutations().PutCase(open).ok());
+      REQUIRE((*tx)->mutations().PutCase(resolved).ok());
+      REQUIRE((*tx)->Commit().ok());
+    }
+    {
+      // Back to the schema of version 2: cases_by_state on every row.
+      auto db = Database::Open(dir + "/casesync.db", OpenOptions());
+      REQUIRE(db.ok());
+      REQUIRE((*db)
+                  ->Exec("DROP INDEX cases_resolved_by_updated; CREATE INDEX "
+                         "cases_by_state ON cases(state, updated_at); PRAGMA "
+                         "user_version=2;")
+                  .ok());
+    }
+    auto store = OpenSqliteStore({dir + "/casesync.db", "FULL"});
+    REQUIRE(store.ok());
+    CHECK(QueryText(dir, "PRAGMA user_version") == "3");
+    CHECK(QueryText(dir,
+                    "SELECT count(*) FROM sqlite_schema WHERE "
+                    "name='cases_by_state'") == "0");
+    CHECK(QueryText(dir,
+                    "SELECT sql FROM sqlite_schema WHERE "
+                    "name='cases_resolved_by_updated'")
+              .find("WHERE state='resolved'") != std::string::npos);
+    auto listed = (*store)->ListCasesInState(CaseState::kResolved,
+                                             "2026-11-30T00:00:00.000Z", 10);
+    REQUIRE(listed.ok());
+    REQUIRE(listed->size() == 1);
+    CHECK((*listed)[0].id == "case-2");
+    // The auto-close pass's query reads the partial index.
+    CHECK(QueryPlan(dir,
+                    "SELECT id FROM cases WHERE state='resolved' AND "
+                    "updated_at<'x' ORDER BY updated_at LIMIT 5") ==
+          "SEARCH cases USING INDEX cases_resolved_by_updated (updated_at<?)");
+    CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
   }
 
   TEST_CASE("a case read back in the same transaction is what was written") {

@@ -294,6 +294,41 @@ TEST_SUITE("sync service") {
     CHECK(p.tables["cases"]["a5"]["number"] == "CS0000005");
   }
 
+  TEST_CASE(
+      "a rejection between two applied mutations leaves no trace but "
+      "its record") {
+    World w;
+    Session ana = w.As("ana@a.example.co");
+    Json bad = CaseArgs("m2");
+    bad["subject"] = "   ";  // found by validation, before any write
+    auto push =
+        PushAs(*w.service, ana, "c1",
+               {Mut(1, "createCase", CaseArgs("m1")), Mut(2, "createCase", bad),
+                Mut(3, "createCase", CaseArgs("m3"))});
+    REQUIRE(push.ok());
+    CHECK(push->last_mutation_id == 3);
+    CHECK(QueryText(w.dir,
+                    "SELECT group_concat(id || '=' || number, ' ') FROM "
+                    "(SELECT id, number FROM cases ORDER BY seq)") ==
+          "m1=CS0000001 m3=CS0000002");
+    CHECK(
+        QueryText(w.dir, "SELECT mutation_id || ':' || code FROM rejections") ==
+        "2:validation_failed");
+    // Sequence numbers: no hole where the rejected mutation ran, and the
+    // counters hold what was used.
+    CHECK(QueryText(w.dir,
+                    "SELECT group_concat(seq, ',') FROM (SELECT seq FROM "
+                    "cases WHERE id IN ('m1','m3') UNION ALL SELECT seq "
+                    "FROM rejections ORDER BY seq)") ==
+          QueryText(w.dir,
+                    "WITH h(v) AS (SELECT value FROM counters WHERE "
+                    "name='change_seq') SELECT ((SELECT v FROM h) - 2) || ',' "
+                    "|| ((SELECT v FROM h) - 1) || ',' || (SELECT v FROM h)"));
+    CHECK(QueryText(w.dir,
+                    "SELECT value FROM counters WHERE name='case_number'") ==
+          "2");
+  }
+
   TEST_CASE("concurrent pushes get distinct numbers") {
     World w;
     std::vector<Session> sessions = {w.As("ana@a.example.co"),
@@ -642,7 +677,7 @@ TEST_SUITE("sync service") {
     s.reset();
     CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
     CHECK(QueryText(dir, "PRAGMA journal_mode") == "wal");
-    CHECK(QueryText(dir, "PRAGMA user_version") == "2");  // 2: mail
+    CHECK(QueryText(dir, "PRAGMA user_version") == "3");  // 3: resolved index
   }
 
   TEST_CASE("demo data is seeded once and its people can work") {

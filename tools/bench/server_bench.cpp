@@ -11,8 +11,10 @@
 // wrapper script as --server; --batches= alone measures the fixed cost).
 //
 // 1. push throughput (mutations/s), batches of 1, 10, 100, synchronous FULL
-//    and NORMAL, next to a plain SQLite loop inserting the same rows in
-//    transactions of the same size (the ceiling);
+//    and NORMAL, next to two plain SQLite loops inserting the same rows in
+//    transactions of the same size: into a bare table of the same columns
+//    (no secondary index), and into the server's own cases table (its
+//    schema, indexes included: the ceiling for the same rows);
 // 2. initial pull of 100,000 cases (rows/s);
 // 3. poke latency p50/p99 from a push to a waiting client;
 // 4. wrk on /healthz, a small authenticated pull and the trivial
@@ -290,28 +292,67 @@ double PushRate(uint16_t port, const std::string& token, const Json& ids,
   return total / Seconds(t0, Clock::now());
 }
 
-// The same rows, inserted by a plain loop into a table shaped like the
-// server's cases table, in transactions of `batch` rows.
+std::string Run(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+// A database with the server's own schema (every migration: the cases
+// table with its unique columns and secondary indexes), empty, made by the
+// server binary itself (`admin … list-users` creates and migrates it). Run it
+// before the measured server starts: under a callgrind wrapper as --server,
+// the server's own profile is then the one written last.
+std::string ServerSchemaDb(const std::string& bin) {
+  fs::path dir = fs::absolute("bench-schema-" + Uuid().substr(0, 8));
+  fs::create_directories(dir);
+  Run("'" + bin + "' admin --data '" + dir.string() +
+      "' list-users >/dev/null 2>&1");
+  std::string path = (dir / "casesync.db").string();
+  // Everything into the main file, which alone is copied.
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr,
+               nullptr);
+  sqlite3_close(db);
+  return path;
+}
+
+// The same rows, inserted by a plain loop in transactions of `batch` rows:
+// into a bare table of the same columns without secondary indexes when
+// `schema_db` is "", or else into the cases table of a copy of `schema_db`
+// (the server's schema, see ServerSchemaDb).
 double SqliteRate(const std::string& synchronous, const Json& ids, int batch,
-                  int total) {
+                  int total, const std::string& schema_db = "") {
   std::string path = "bench-plain-" + Uuid().substr(0, 8) + ".db";
+  if (!schema_db.empty()) fs::copy_file(schema_db, path);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   sqlite3_exec(db, ("PRAGMA synchronous=" + synchronous).c_str(), nullptr,
                nullptr, nullptr);
-  sqlite3_exec(db,
-               "CREATE TABLE cases(id TEXT PRIMARY KEY, number TEXT, "
-               "account_id TEXT, contact_id TEXT, service_id TEXT, "
-               "product_id TEXT, issue_type_id TEXT, contact_hours TEXT, "
-               "contact_phone TEXT, subject TEXT, description TEXT, priority "
-               "INT, state TEXT, channel TEXT, created_at TEXT, updated_at "
-               "TEXT, seq INT)",
-               nullptr, nullptr, nullptr);
+  if (schema_db.empty()) {
+    sqlite3_exec(db,
+                 "CREATE TABLE cases(id TEXT PRIMARY KEY, number TEXT, "
+                 "account_id TEXT, contact_id TEXT, service_id TEXT, "
+                 "product_id TEXT, issue_type_id TEXT, contact_hours TEXT, "
+                 "contact_phone TEXT, subject TEXT, description TEXT, "
+                 "priority INT, state TEXT, channel TEXT, created_at TEXT, "
+                 "updated_at TEXT, seq INT)",
+                 nullptr, nullptr, nullptr);
+  }
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db,
-                     "INSERT INTO cases VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                     "?,?)",
+                     "INSERT INTO cases(id, number, account_id, contact_id, "
+                     "service_id, product_id, issue_type_id, contact_hours, "
+                     "contact_phone, subject, description, priority, state, "
+                     "channel, created_at, updated_at, seq) "
+                     "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      -1, &st, nullptr);
   std::vector<Json> rows;
   for (int i = 0; i < total; ++i) rows.push_back(CreateCase(ids, i + 1));
@@ -368,17 +409,6 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
   return v[i];
-}
-
-std::string Run(const std::string& cmd) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  pclose(f);
-  return out;
 }
 
 struct WrkResult {
@@ -470,9 +500,14 @@ int main(int argc, char** argv) {
   // 1. push throughput.
   if (part("push")) {
     std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
-    std::printf("  %-7s %6s %8s %14s %14s %7s\n", "sync", "batch", "muts",
-                "server mut/s", "sqlite rows/s", "ratio");
+    std::printf(
+        "  (plain loop: a bare table of the same columns; schema loop: the "
+        "server's own cases table with its indexes)\n");
+    std::printf("  %-7s %6s %8s %14s %14s %7s %14s %7s\n", "sync", "batch",
+                "muts", "server mut/s", "plain rows/s", "ratio",
+                "schema rows/s", "ratio");
     for (const std::string& sync : syncs) {
+      std::string schema = batches.empty() ? "" : ServerSchemaDb(bin);
       Server server(bin, sync);
       std::string token = server.Token("customer");
       Json ids = CatalogIds(server.port(), token);
@@ -482,10 +517,14 @@ int main(int argc, char** argv) {
                                               : (quick ? 10000 : 50000));
         double rate = PushRate(server.port(), token, ids, batch, total);
         double plain = SqliteRate(sync, ids, batch, total);
-        std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx\n", sync.c_str(),
-                    batch, total, rate, plain, rate / plain);
+        double same = SqliteRate(sync, ids, batch, total, schema);
+        std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx %14.0f %6.2fx\n",
+                    sync.c_str(), batch, total, rate, plain, rate / plain, same,
+                    rate / same);
         std::fflush(stdout);
       }
+      std::error_code ec;
+      if (!schema.empty()) fs::remove_all(fs::path(schema).parent_path(), ec);
     }
   }
 

@@ -11,6 +11,7 @@ CASESYNC_DEBIAN_PACKAGES=(
   # libraries
   nlohmann-json3-dev doctest-dev libcpprest-dev libssl-dev libsodium-dev
   libgmime-3.0-dev libcurl4-openssl-dev libcli11-dev libspdlog-dev
+  libjemalloc-dev
   # test helpers
   python3-aiosmtpd wrk chromium
 )

@@ -6,9 +6,13 @@
 // A mutator reads and writes through MutationStore, takes its actor, clock and
 // derived ids from MutationEnv, checks the args strictly (types, unknown
 // fields, text rules), the caller's right to see the case, the role and the
-// lifecycle of DESIGN §3, and either writes every change or none: on a non-OK
-// Status the caller must roll back what the store did (the server uses a
-// savepoint per mutation; the replica a transaction).
+// lifecycle of DESIGN §3, and either writes every change or none: every rule
+// is checked before the first write, so a rule broken leaves the store as it
+// was; after a write only a storage error can follow, and then the caller
+// must roll back what the store did (the replica uses a transaction; the
+// server runs a push without a savepoint per mutation on the strength of
+// this order, checks it, and falls back to savepoints when a mutation fails
+// after writing: docs/server.md "Push").
 #ifndef CASESYNC_MUTATION_H_
 #define CASESYNC_MUTATION_H_
 
