@@ -41,11 +41,13 @@ class Clock {
 // The system clock.
 Clock& SystemClock();
 
-// Rows per pull page unless configured. Pages of ~1 MB: a browser stores one
-// while the next is on its way (pipelined pulls, docs/web.md), and the
-// first one, after which the list is usable, arrives sooner than a page of
-// kMaxPullResponseRows would (docs/benchmarks.md, Web).
-inline constexpr size_t kDefaultPullPageRows = 1000;
+// Rows per pull page unless configured (--pull-page-rows). Each page costs a
+// browser a fixed ~8 ms to store beyond its rows (a transaction, a WAL
+// append, a round of the sync loop): the web bench's first sync of 10,000
+// cases ran at a median of ~44,000 rows/s with pages of 5,000, ~35,000 with
+// 2,000 and ~29,000–34,000 with 1,000, whose only gain is a usable list
+// after ~57 ms instead of ~129 ms (docs/benchmarks.md, Web).
+inline constexpr size_t kDefaultPullPageRows = kMaxPullResponseRows;
 
 struct ServiceOptions {
   std::string data_dir;              // holds casesync.db (created if absent)

@@ -341,6 +341,13 @@ async function loop(): Promise<void> {
         }
         isPoke = step.method === 'GET';
         if (isPoke) {
+          // The round is over and the loop is about to wait: the moment for
+          // a WAL checkpoint, off every commit's path (core_bindings.cpp).
+          try {
+            call('idleCheckpoint');
+          } catch (e) {
+            console.error('checkpoint', e);
+          }
           if (firstSync.active) firstSync.active = false;
           emit('status', status());
           if (again) {
