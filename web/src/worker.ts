@@ -250,9 +250,10 @@ function send(method: string, path: string, body: string,
     },
     body: method === 'GET' ? undefined : body,
     signal,
-  }).then(async (res) => ({status: res.status,
-                           body: new Uint8Array(await res.arrayBuffer())}),
-          (e) => ({error: String(e)}));
+  }).then(async (res): Promise<Answer> => ({
+    status: res.status,
+    body: new Uint8Array(await res.arrayBuffer()),
+  })).catch((e) => ({error: String(e)}));  // also a body cut off midway
 }
 
 // Pipelined pulls (SyncOptions::pipeline_pulls, docs/web.md): a pull page
