@@ -184,10 +184,9 @@ bool JsonScanner::Begin() {
 }
 
 bool JsonScanner::End() {
-  // nlohmann's lexer reads a NUL byte where a token starts as the end of the
-  // input, so the DOM decoder ignored anything after one ("{}\0junk" is
-  // accepted). Kept, to accept exactly what it did (docs/protocol.md §1).
-  if (SkipWhitespace() && text_[pos_] != '\0') return Malformed();
+  // Only whitespace after the document (a NUL byte anywhere was refused
+  // before the scan, in CheckSizeAndUtf8).
+  if (SkipWhitespace()) return Malformed();
   return true;
 }
 

@@ -353,6 +353,14 @@ Status CheckSizeAndUtf8(std::string_view text, size_t max_bytes) {
   if (!IsValidUtf8(text)) {
     return Status(ErrorCode::kInvalidUtf8, "the body is not valid UTF-8");
   }
+  // No raw NUL in JSON text (inside a string it is written \u0000).
+  // nlohmann's lexer reads one where a token may start as the end of the
+  // input, which accepted "{…}\0anything" with the rest unread.
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status(ErrorCode::kMalformedJson,
+                  "a NUL byte at offset " + std::to_string(nul) +
+                      " (JSON text has none; in a string it is \\u0000)");
+  }
   return Status::Ok();
 }
 
@@ -1083,9 +1091,8 @@ class PushRequestReader {
   // Precondition: CheckSizeAndUtf8 passed. The depth check (3 of
   // docs/protocol.md §1) comes from the scanner's limit instead of a
   // pre-scan; the pre-scan runs only when the scan did not read the whole
-  // text (a problem stopped it, or a NUL ended it: see JsonScanner::End),
-  // because the DOM decoder refused deep text before any other problem,
-  // wherever the nesting was.
+  // text (a problem stopped it), because the DOM decoder refused deep text
+  // before any other problem, wherever the nesting was.
   Result<PushRequest> Read() {
     bool scanned = Scan();
     if ((!scanned || scanner_.position() < scanner_.text().size()) &&

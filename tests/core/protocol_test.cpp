@@ -174,6 +174,23 @@ TEST_SUITE("protocol") {
     CHECK_FALSE(d->applied.has_value());
   }
 
+  TEST_CASE("a NUL byte anywhere in a pull response refuses it") {
+    PullResponse in;
+    in.cursor = "c1";
+    std::string text = EncodePullResponse(in);
+    REQUIRE(DecodePullResponse(text).ok());
+    for (size_t at : {text.size(), text.size() / 2, size_t{0}}) {
+      CAPTURE(at);
+      std::string bad = text;
+      bad.insert(at, 1, '\0');
+      Result<PullResponse> typed = DecodePullResponse(bad, PullRows::kTyped);
+      Result<PullResponse> dom = DecodePullResponseDom(bad);
+      CHECK(typed.status().code() == ErrorCode::kMalformedJson);
+      CHECK(dom.status().code() == ErrorCode::kMalformedJson);
+      CHECK(typed.status().message() == dom.status().message());
+    }
+  }
+
   TEST_CASE("a pull response survives encode and decode unchanged") {
     PullResponse in;
     in.cursor = "seq:1234";
@@ -686,6 +703,15 @@ TEST_SUITE("protocol") {
          ErrorCode::kInvalidRequest},
         {"pull clientId with a slash", PullStatus,
          R"({"clientId":"../c1","cursor":null})", ErrorCode::kInvalidRequest},
+        {"NUL after a push", PushStatus,
+         R"({"clientId":"c1","mutations":[]})" + std::string("\0junk", 5),
+         ErrorCode::kMalformedJson},
+        {"NUL after a pull request", PullStatus,
+         R"({"clientId":"c1","cursor":null})" + std::string("\0", 1),
+         ErrorCode::kMalformedJson},
+        {"raw NUL inside a string", PushStatus,
+         std::string("{\"clientId\":\"c\0\",\"mutations\":[]}", 32),
+         ErrorCode::kMalformedJson},
         {"pull applied a number", PullStatus,
          R"({"clientId":"c1","cursor":"a","applied":1})",
          ErrorCode::kInvalidRequest},
