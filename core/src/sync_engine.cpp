@@ -207,19 +207,10 @@ Result<SyncStep> SyncEngine::NextPoke() {
 
 Status SyncEngine::OnResponse(int http_status, std::string_view body,
                               std::string_view now) {
-  if (in_flight_ != Due::kNone) {
-    // The replica was handed to someone else (another user signed in on
-    // this device: a fresh clientId) while the request travelled: the
-    // answer is about the previous client and must not land here.
-    CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
-    if (st.client_id != request_client_) {
-      Start();
-      ++progress_.dropped;
-      return Status::Ok();
-    }
-  }
   if (staged_) {
-    // The caller did not store the page before this answer came: in order.
+    // The caller did not store the page before this answer came: in order
+    // (ApplyStaged drops a page of another client, and this answer goes
+    // below).
     Status stored = ApplyStaged(now);
     if (!stored.ok()) {
       in_flight_ = Due::kNone;
@@ -229,16 +220,29 @@ Status SyncEngine::OnResponse(int http_status, std::string_view body,
   }
   prefetch_.reset();
   Due what = in_flight_;
+  if (what == Due::kNone) {
+    return Status(ErrorCode::kInvalidRequest, "no request in flight");
+  }
+  // Read once here for the handlers below. The replica may have been handed
+  // to someone else (another user signed in on this device: a fresh
+  // clientId) while the request travelled: the answer is about the
+  // previous client and must not land here.
+  CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
+  if (st.client_id != request_client_) {
+    Start();
+    ++progress_.dropped;
+    return Status::Ok();
+  }
   in_flight_ = Due::kNone;
   connectivity_ = Connectivity::kOnline;
   if (std::exchange(orphan_, false)) return Status::Ok();
   switch (what) {
     case Due::kNone:
-      return Status(ErrorCode::kInvalidRequest, "no request in flight");
+      break;
     case Due::kPush:
-      return OnPushResponse(http_status, body);
+      return OnPushResponse(http_status, body, st);
     case Due::kPull:
-      return OnPullResponse(http_status, body, now);
+      return OnPullResponse(http_status, body, now, st);
     case Due::kPoke:
       OnPokeResponse(http_status, body);
       return Status::Ok();
@@ -260,7 +264,8 @@ void SyncEngine::OnTransportError(std::string_view message) {
               "no answer from the server: " + std::string(message)));
 }
 
-Status SyncEngine::OnPushResponse(int http_status, std::string_view body) {
+Status SyncEngine::OnPushResponse(int http_status, std::string_view body,
+                                  const SyncState& st) {
   due_ = Due::kPush;
   if (http_status == 200) {
     Result<PushResponse> reply = DecodePushResponse(body);
@@ -269,7 +274,6 @@ Status SyncEngine::OnPushResponse(int http_status, std::string_view body) {
                   "unreadable push reply: " + reply.status().message()));
       return Status::Ok();
     }
-    CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
     if (reply->last_mutation_id >= st.next_mutation_id) {
       // The server knows ids this replica never made: the clientId is in use
       // elsewhere (a copied data dir). New mutations would be skipped as
@@ -334,7 +338,7 @@ Status SyncEngine::OnPushResponse(int http_status, std::string_view body) {
 }
 
 Status SyncEngine::OnPullResponse(int http_status, std::string_view body,
-                                  std::string_view now) {
+                                  std::string_view now, const SyncState& st) {
   due_ = Due::kPull;
   if (http_status != 200) {
     OnErrorAnswer(http_status, body);
@@ -346,7 +350,6 @@ Status SyncEngine::OnPullResponse(int http_status, std::string_view body,
                 "unreadable pull reply: " + page.status().message()));
     return Status::Ok();
   }
-  CASESYNC_ASSIGN_OR_RETURN(SyncState st, replica_.GetSyncState());
   if (st.cursor != pull_cursor_) {
     // Another embedding of the same replica (a second CLI process) pulled
     // meanwhile: this page answers an older cursor and would move the

@@ -189,9 +189,11 @@ class SyncEngine {
   Result<SyncStep> NextPush();
   Result<SyncStep> NextPull();
   Result<SyncStep> NextPoke();
-  Status OnPushResponse(int http_status, std::string_view body);
+  // `st`: the replica's state when the answer came.
+  Status OnPushResponse(int http_status, std::string_view body,
+                        const SyncState& st);
   Status OnPullResponse(int http_status, std::string_view body,
-                        std::string_view now);
+                        std::string_view now, const SyncState& st);
   void OnPokeResponse(int http_status, std::string_view body);
   // Applies a decoded, checked page and moves the round on.
   Status StorePage(const PullResponse& page, std::string_view now);
