@@ -1090,13 +1090,13 @@ class PushRequestReader {
 
   // Precondition: CheckSizeAndUtf8 passed. The depth check (3 of
   // docs/protocol.md §1) comes from the scanner's limit instead of a
-  // pre-scan; the pre-scan runs only when the scan did not read the whole
-  // text (a problem stopped it), because the DOM decoder refused deep text
-  // before any other problem, wherever the nesting was.
+  // pre-scan; the pre-scan runs only when a problem stopped the scan (a
+  // scan that succeeds has read the whole text: JsonScanner::End), because
+  // the DOM decoder refused deep text before any other problem, wherever
+  // the nesting was.
   Result<PushRequest> Read() {
     bool scanned = Scan();
-    if ((!scanned || scanner_.position() < scanner_.text().size()) &&
-        NestsDeeperThan(scanner_.text(), kMaxJsonDepth)) {
+    if (!scanned && NestsDeeperThan(scanner_.text(), kMaxJsonDepth)) {
       return TooDeep();
     }
     if (!scanned) return ScanProblem(scanner_);
