@@ -5,6 +5,8 @@
 #ifndef CASESYNC_TESTS_CORE_JSON_TEXT_GEN_H_
 #define CASESYNC_TESTS_CORE_JSON_TEXT_GEN_H_
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -131,6 +133,21 @@ void ForEachDeletionAndFlip(const std::string& text, Check check) {
       flipped[pos] = b;
       check(flipped, pos, int(static_cast<unsigned char>(b)));
     }
+  }
+}
+
+// For the differential decoder tests: `agree(text)` (both decoders give the
+// same result or the same error) holds for every deletion and flip of the
+// two shortest of `texts`.
+template <class Agree>
+void RequireAgreementUnderEdits(std::vector<std::string> texts, Agree agree) {
+  for (const std::string& text : Shortest(std::move(texts), 2)) {
+    ForEachDeletionAndFlip(text, [&](const std::string& mutated, size_t pos,
+                                     int byte) {
+      INFO("at ", pos, " byte ", byte,
+           " (-1: deleted) near: ", text.substr(pos > 30 ? pos - 30 : 0, 60));
+      REQUIRE(agree(mutated));
+    });
   }
 }
 

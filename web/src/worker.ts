@@ -306,7 +306,7 @@ async function loop(): Promise<void> {
     for (;;) {
       let answer: Promise<Answer>;
       let isPoke = false;
-      let ctrl: AbortController | null = null;
+      let ctrl: AbortController;
       if (prefetched) {
         // The engine's request in flight: answer it first.
         answer = prefetched.answer;
@@ -374,11 +374,11 @@ async function loop(): Promise<void> {
       const a = await answer;
       pokeAbort = null;
       if ('error' in a) {
-        if (!ctrl?.signal.aborted) setOnline(false);
+        if (!ctrl.signal.aborted) setOnline(false);
         try {
           call('syncOnTransportError', a.error);
         } catch { /* only fails when closed */ }
-        if (ctrl?.signal.aborted) {
+        if (ctrl.signal.aborted) {
           again = false;
           call('syncStart');
         }
