@@ -183,6 +183,25 @@ std::string PriorityLabelEn(int p) {
   return IsValidPriority(p) ? kPriorityLabelsEn[p - 1] : "";
 }
 
+std::string FormatUuidV7(int64_t unix_ms, const unsigned char random[10]) {
+  unsigned char b[16];
+  const uint64_t ms = static_cast<uint64_t>(unix_ms) & 0xffffffffffffULL;
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  for (int i = 0; i < 10; ++i) b[6 + i] = random[i];
+  b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
+  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0f];
+  }
+  return out;
+}
+
 std::string FormatCaseNumber(int64_t n) {
   if (n < 1 || n > kMaxCaseNumber) return "";
   std::string number = "CS";

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <string>
 
+#include "casesync/domain.h"
 #include "casesync/validation.h"
 
 namespace casesync::server {
@@ -112,6 +114,17 @@ std::string RandomToken() { return RandomHex(16); }
 
 std::string NewId(std::string_view prefix) {
   return std::string(prefix) + RandomHex(12);
+}
+
+std::string NewUuidV7() {
+  (void)InitCrypto();
+  unsigned char random[10];
+  randombytes_buf(random, sizeof random);
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return FormatUuidV7(now_ms, random);
 }
 
 std::string TokenHash(std::string_view token) {

@@ -44,6 +44,9 @@ std::string RandomToken();
 std::string RandomHex(size_t bytes);
 // A new id for server-made rows ("usr-" + 24 hex digits and the like).
 std::string NewId(std::string_view prefix);
+// A new case or comment id made by the server (e-mail intake): a version 7
+// UUID, time-ordered like the clients' (casesync::FormatUuidV7).
+std::string NewUuidV7();
 // The stored form of a token: BLAKE2b-256 (crypto_generichash), hex.
 std::string TokenHash(std::string_view token);
 // 16 hex digits of BLAKE2b of `text` (non-secret fingerprints).

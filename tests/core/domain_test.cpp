@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "casesync/validation.h"
+
 namespace casesync {
 namespace {
 
@@ -136,6 +138,24 @@ TEST_SUITE("domain") {
     CHECK(FormatCaseNumber(1) == "CS0000001");
     CHECK(FormatCaseNumber(9'999'999) == "CS9999999");
     CHECK(FormatCaseNumber(1'000'000) == "CS1000000");
+  }
+
+  TEST_CASE("a version 7 UUID matches RFC 9562's example and sorts by time") {
+    // RFC 9562 appendix A.6: 2022-02-22 19:22:22 UTC.
+    const unsigned char r[10] = {0x0c, 0xc3, 0x18, 0xc4, 0xdc,
+                                 0x0c, 0x0c, 0x07, 0x39, 0x8f};
+    std::string id = FormatUuidV7(0x017F22E279B0, r);
+    CHECK(id == "017f22e2-79b0-7cc3-98c4-dc0c0c07398f");
+    CHECK(IsValidId(id));
+    // Version and variant bits are forced whatever the random bytes say.
+    const unsigned char ones[10] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0xff};
+    const unsigned char zeros[10] = {};
+    CHECK(FormatUuidV7(0, ones) == "00000000-0000-7fff-bfff-ffffffffffff");
+    CHECK(FormatUuidV7(0, zeros) == "00000000-0000-7000-8000-000000000000");
+    // One millisecond later sorts after, whatever the random part.
+    CHECK(FormatUuidV7(1'700'000'000'000, ones) <
+          FormatUuidV7(1'700'000'000'001, zeros));
   }
 
   TEST_CASE("case numbers out of range format as empty") {

@@ -159,7 +159,12 @@ test('offline story: a case filed offline survives a reload and syncs once',
 
   await ctx.setOffline(true);
   const subject = `Sin señal en el bus ${Date.now()}`;
+  const before = Date.now();
   const id = await fileCase(p, subject, 'El token no firma desde el bus.');
+  // A version 7 id (web/src/ids.ts): its first 48 bits are when it was made.
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const madeMs = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  assert.ok(madeMs >= before && madeMs <= Date.now(), `id time ${madeMs}`);
   assert.match(await text(p, '#case-number'), /Pendiente/);
   assert.match(await text(p, '#notice'), /Se enviará cuando haya conexión/);
 

@@ -189,7 +189,9 @@ std::string Uuid(Rng& rng) {
     uint64_t word = i < 16 ? a : b;
     s += kHex[(word >> ((i % 16) * 4)) & 0xF];
   }
-  s[14] = '4';  // version 4, as a browser's crypto.randomUUID() makes
+  // Version 4 (random): the replica's worst case for its id indexes. The
+  // clients make version 7 ids (FormatUuidV7); these figures keep v4.
+  s[14] = '4';
   return s;
 }
 

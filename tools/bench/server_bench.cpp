@@ -73,6 +73,19 @@ std::string Uuid() {
   return s;
 }
 
+// A case id as the clients make them: a version 7 UUID
+// (casesync::FormatUuidV7).
+std::string Uuid7() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  unsigned char random[10];
+  for (unsigned char& b : random) b = static_cast<unsigned char>(rng());
+  return casesync::FormatUuidV7(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      random);
+}
+
 std::string NowIso() {
   return casesync::FormatIsoTime(
       std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -254,7 +267,7 @@ Json CatalogIds(uint16_t port, const std::string& token) {
 
 Json CreateCase(const Json& ids, int64_t id) {
   Json args = ids;
-  args["id"] = Uuid();
+  args["id"] = Uuid7();
   args["contactHours"] = "Lunes a viernes 8:00 a 17:00";
   args["contactPhone"] = "3001234567";
   args["subject"] = "No puedo firmar facturas electrónicas";

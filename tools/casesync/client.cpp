@@ -34,12 +34,14 @@ std::string RandomHex16() {
   return out;
 }
 
-std::string RandomUuid() {
-  std::string h = RandomHex16();
-  h[12] = '4';
-  h[16] = "89ab"[std::random_device{}() % 4];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" +
-         h.substr(16, 4) + "-" + h.substr(20);
+std::string NewUuidV7() {
+  std::random_device rd;
+  unsigned char random[10];
+  for (unsigned char& b : random) b = static_cast<unsigned char>(rd());
+  return FormatUuidV7(std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count(),
+                      random);
 }
 
 Result<std::unique_ptr<Client>> Client::Open(const std::string& data_dir,

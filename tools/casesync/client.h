@@ -29,8 +29,9 @@ inline constexpr const char* kDefaultServer = "http://localhost:8080";
 std::string NowIso();
 // 16 random bytes from std::random_device as 32 hex digits.
 std::string RandomHex16();
-// A random (version 4) UUID.
-std::string RandomUuid();
+// A time-ordered (version 7) UUID for a new case or comment
+// (casesync::FormatUuidV7).
+std::string NewUuidV7();
 
 class Client {
  public:

@@ -603,7 +603,7 @@ int CmdNew(Client& client, const Globals& g, const NewCaseFlags& f) {
   set("subject", f.subject);
   set("description", f.description);
   set("parentId", f.parent);
-  if (!args.contains("id")) args["id"] = RandomUuid();
+  if (!args.contains("id")) args["id"] = NewUuidV7();
   std::vector<FieldError> errors = ValidateCreateCaseArgs(args, r.catalog());
   if (!errors.empty()) {
     if (g.json) {
@@ -894,7 +894,7 @@ int Main(int argc, char** argv) {
   }
   if (create->parsed()) return CmdNew(c, g, nf);
   if (comment->parsed()) {
-    Json args{{"id", RandomUuid()}, {"body", text}};
+    Json args{{"id", NewUuidV7()}, {"body", text}};
     if (internal) args["visibility"] = "internal";
     return CmdCaseChange(c, g, ref, "addComment", args, "comentario agregado.",
                          text);

@@ -63,6 +63,14 @@ inline bool IsValidPriority(int p) { return p >= 1 && p <= 4; }
 std::string PriorityLabelEs(int p);
 std::string PriorityLabelEn(int p);
 
+// A time-ordered UUID (version 7, RFC 9562) for the id of a new case or
+// comment: 48 bits of Unix milliseconds, then the version and variant bits,
+// then bits of `random` (10 bytes from a CSPRNG). Lowercase, 36 characters.
+// Ids made close in time sort close together, so the server's id indexes
+// grow at their right edge instead of rewriting a random leaf per row
+// (docs/protocol.md "Ids"); any IsValidId id is still accepted.
+std::string FormatUuidV7(int64_t unix_ms, const unsigned char random[10]);
+
 // "CS0053363" from 53363; "" when n is out of range [1, 9999999].
 std::string FormatCaseNumber(int64_t n);
 // 53363 from "CS0053363"; nullopt unless exactly "CS" + 7 digits.

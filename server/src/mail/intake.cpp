@@ -23,14 +23,6 @@ std::string DomainOf(std::string_view email) {
                                       : std::string(email.substr(at + 1));
 }
 
-std::string NewCaseId() {
-  std::string h = RandomHex(16);
-  // UUID layout, version 4 / variant bits left random: ids only need to be
-  // unique and IsValidId.
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-" +
-         h.substr(16, 4) + "-" + h.substr(20, 12);
-}
-
 std::string HumanSize(int64_t bytes) {
   if (bytes < 1024) return std::to_string(bytes) + " B";
   if (bytes < 1024 * 1024) return std::to_string(bytes / 1024) + " KB";
@@ -230,7 +222,7 @@ Result<InboundOutcome> MailIntake::Receive(std::string_view raw) {
   if (thread && !IsTerminal(thread->state)) {
     MutationRecord comment;
     comment.name = "addComment";
-    comment.args = Json{{"id", NewCaseId()},
+    comment.args = Json{{"id", NewUuidV7()},
                         {"caseId", thread->id},
                         {"body", MessageText(m, false, kMaxCommentBody)}};
     Status st = apply(comment);
@@ -252,7 +244,7 @@ Result<InboundOutcome> MailIntake::Receive(std::string_view raw) {
     MutationRecord create;
     create.name = "createCase";
     create.args = Json{
-        {"id", NewCaseId()},
+        {"id", NewUuidV7()},
         {"serviceId", options_.service_id},
         {"productId", options_.product_id},
         {"issueTypeId", options_.issue_type_id},

@@ -3,6 +3,7 @@
 // from the worker over the typed RPC.
 import {html, nothing, render, type TemplateResult} from 'lit-html';
 
+import {uuidv7} from '../ids';
 import type {
   AppStatus,
   CaseQuery,
@@ -547,7 +548,7 @@ function onField(e: Event): void {
 
 async function submitCase(e: Event): Promise<void> {
   e.preventDefault();
-  const args: Record<string, unknown> = {id: crypto.randomUUID()};
+  const args: Record<string, unknown> = {id: uuidv7()};
   for (const f of FIELDS) args[f] = s.form[f] ?? '';
   if (s.form.parentId) args.parentId = s.form.parentId;
   s.formErrors = await rpc.call('validateCaseForm', args);
@@ -684,7 +685,7 @@ function detailScreen(): TemplateResult {
     ${!terminal ? form('comment-form', html`${text('comment', 'Comentario', 'body')}
         ${staff ? html`<label class="check"><input type="checkbox" name="internal">
           ${t('Nota interna')}</label>` : nothing}`, 'Agregar comentario',
-        (v) => act('addComment', {id: crypto.randomUUID(), caseId: c.id, body: v.body,
+        (v) => act('addComment', {id: uuidv7(), caseId: c.id, body: v.body,
                                   ...(v.internal ? {visibility: 'internal'} : {})})) : nothing}
     ${!staff && c.state === 'resolved' ? html`
       <button type="button" id="accept" @click=${() => act('acceptSolution', {caseId: c.id})}>
