@@ -26,7 +26,7 @@ HttpResponse ErrorResponse(const Status& status, const Json& extra) {
 
 size_t DefaultTransportThreads() {
   size_t hw = std::max(1u, std::thread::hardware_concurrency());
-  return std::max<size_t>(16, 4 * hw);
+  return std::max<size_t>(4, 2 * hw);
 }
 
 Result<uint64_t> RaiseOpenFileLimit() {

@@ -93,7 +93,7 @@ int Serve(int argc, char** argv) {
       ->check(CLI::Range(1, 25000))
       ->capture_default_str();
   app.add_option("--threads", threads,
-                 "HTTP worker threads (0: max(16, 4 x cores))")
+                 "HTTP worker threads (0: max(4, 2 x cores))")
       ->envname("CASESYNC_THREADS")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
