@@ -5,10 +5,15 @@
 //                         [--quick] [--skip-wrk]
 //                         [--only=push,pull,poke,wrk,polls]
 //                         [--batches=1,10,100] [--sync=FULL,NORMAL]
+//                         [--ids=v7|v4] [--repeat=3]
 //
 // --batches and --sync narrow the push table (e.g. --batches=100
 // --sync=NORMAL to count one server's instructions under callgrind, with a
 // wrapper script as --server; --batches= alone measures the fixed cost).
+// --repeat=N runs the push table N times, each on a fresh server and fresh
+// SQLite files, and prints the medians (default 3).
+// --ids=v4 makes the case ids random (version 4) instead of time-ordered
+// (version 7, as the clients make them): the push figures before session 4.
 //
 // 1. push throughput (mutations/s), batches of 1, 10, 100, synchronous FULL
 //    and NORMAL, next to two plain SQLite loops inserting the same rows in
@@ -73,9 +78,12 @@ std::string Uuid() {
   return s;
 }
 
+bool g_random_case_ids = false;  // --ids=v4
+
 // A case id as the clients make them: a version 7 UUID
-// (casesync::FormatUuidV7).
-std::string Uuid7() {
+// (casesync::FormatUuidV7); a version 4 one with --ids=v4.
+std::string CaseId() {
+  if (g_random_case_ids) return Uuid();
   static thread_local std::mt19937_64 rng(std::random_device{}());
   unsigned char random[10];
   for (unsigned char& b : random) b = static_cast<unsigned char>(rng());
@@ -267,7 +275,7 @@ Json CatalogIds(uint16_t port, const std::string& token) {
 
 Json CreateCase(const Json& ids, int64_t id) {
   Json args = ids;
-  args["id"] = Uuid7();
+  args["id"] = CaseId();
   args["contactHours"] = "Lunes a viernes 8:00 a 17:00";
   args["contactPhone"] = "3001234567";
   args["subject"] = "No puedo firmar facturas electrónicas";
@@ -417,6 +425,13 @@ double SqliteRate(const std::string& synchronous, const Json& ids, int batch,
   return rate;
 }
 
+// Mutations per push-table cell.
+int PushTotal(int batch, bool quick) {
+  if (batch == 1) return quick ? 200 : 1000;
+  if (batch == 10) return quick ? 2000 : 10000;
+  return quick ? 10000 : 50000;
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -476,6 +491,7 @@ WrkResult Wrk(uint16_t port, const std::string& path, int connections,
 int main(int argc, char** argv) {
   std::string bin = "build/native/server/casesync-server";
   bool quick = false, skip_wrk = false;
+  int repeat = 3;    // push table: runs per cell (median printed)
   std::string only;  // comma-separated parts; "" runs all
   std::vector<int> batches = {1, 10, 100};
   std::vector<std::string> syncs = {"FULL", "NORMAL"};
@@ -485,6 +501,9 @@ int main(int argc, char** argv) {
     if (a == "--quick") quick = true;
     if (a == "--skip-wrk") skip_wrk = true;
     if (a.rfind("--only=", 0) == 0) only = "," + a.substr(7) + ",";
+    if (a == "--ids=v4") g_random_case_ids = true;
+    if (a.rfind("--repeat=", 0) == 0)
+      repeat = std::max(1, std::stoi(a.substr(9)));
     if (a.rfind("--batches=", 0) == 0) {
       batches.clear();
       std::istringstream list(a.substr(10));
@@ -510,35 +529,63 @@ int main(int argc, char** argv) {
   std::printf("casesync server benchmark (%u hardware threads)\n",
               std::thread::hardware_concurrency());
 
-  // 1. push throughput.
+  // 1. push throughput. Each repetition starts a fresh server and fresh
+  // SQLite files; the table shows the median of the repetitions, and the
+  // range of the server's figure (the machine's noise is ±15% run to run).
   if (part("push")) {
-    std::printf("\n== push throughput (createCase, one client, keep-alive)\n");
+    std::printf(
+        "\n== push throughput (createCase, one client, keep-alive, %s case "
+        "ids), median of %d runs\n",
+        g_random_case_ids ? "random v4" : "time-ordered v7", repeat);
     std::printf(
         "  (plain loop: a bare table of the same columns; schema loop: the "
         "server's own cases table with its indexes)\n");
-    std::printf("  %-7s %6s %8s %14s %14s %7s %14s %7s\n", "sync", "batch",
-                "muts", "server mut/s", "plain rows/s", "ratio",
-                "schema rows/s", "ratio");
-    for (const std::string& sync : syncs) {
-      std::string schema = batches.empty() ? "" : ServerSchemaDb(bin);
-      Server server(bin, sync);
-      std::string token = server.Token("customer");
-      Json ids = CatalogIds(server.port(), token);
-      for (int batch : batches) {
-        int total = batch == 1 ? (quick ? 200 : 1000)
-                               : (batch == 10 ? (quick ? 2000 : 10000)
-                                              : (quick ? 10000 : 50000));
-        double rate = PushRate(server.port(), token, ids, batch, total);
-        double plain = SqliteRate(sync, ids, batch, total);
-        double same = SqliteRate(sync, ids, batch, total, schema);
-        std::printf("  %-7s %6d %8d %14.0f %14.0f %6.2fx %14.0f %6.2fx\n",
-                    sync.c_str(), batch, total, rate, plain, rate / plain, same,
-                    rate / same);
-        std::fflush(stdout);
+    struct Cell {
+      std::vector<double> server, plain, schema;
+    };
+    std::vector<std::vector<Cell>> cells(syncs.size(),
+                                         std::vector<Cell>(batches.size()));
+    for (int rep = 0; rep < repeat; ++rep) {
+      for (size_t si = 0; si < syncs.size(); ++si) {
+        const std::string& sync = syncs[si];
+        std::string schema = batches.empty() ? "" : ServerSchemaDb(bin);
+        Server server(bin, sync);
+        std::string token = server.Token("customer");
+        Json ids = CatalogIds(server.port(), token);
+        for (size_t bi = 0; bi < batches.size(); ++bi) {
+          int batch = batches[bi];
+          int total = PushTotal(batch, quick);
+          Cell& cell = cells[si][bi];
+          cell.server.push_back(
+              PushRate(server.port(), token, ids, batch, total));
+          cell.plain.push_back(SqliteRate(sync, ids, batch, total));
+          cell.schema.push_back(SqliteRate(sync, ids, batch, total, schema));
+        }
+        std::error_code ec;
+        if (!schema.empty()) {
+          fs::remove_all(fs::path(schema).parent_path(), ec);
+        }
       }
-      std::error_code ec;
-      if (!schema.empty()) fs::remove_all(fs::path(schema).parent_path(), ec);
     }
+    std::printf("  %-7s %6s %8s %14s %16s %14s %7s %14s %7s\n", "sync", "batch",
+                "muts", "server mut/s", "(range)", "plain rows/s", "ratio",
+                "schema rows/s", "ratio");
+    for (size_t si = 0; si < syncs.size(); ++si) {
+      for (size_t bi = 0; bi < batches.size(); ++bi) {
+        const Cell& cell = cells[si][bi];
+        double rate = Percentile(cell.server, 0.5);
+        double plain = Percentile(cell.plain, 0.5);
+        double same = Percentile(cell.schema, 0.5);
+        char range[40];
+        std::snprintf(range, sizeof range, "%.0f-%.0f",
+                      Percentile(cell.server, 0), Percentile(cell.server, 1));
+        std::printf("  %-7s %6d %8d %14.0f %16s %14.0f %6.2fx %14.0f %6.2fx\n",
+                    syncs[si].c_str(), batches[bi],
+                    PushTotal(batches[bi], quick), rate, range, plain,
+                    rate / plain, same, rate / same);
+      }
+    }
+    std::fflush(stdout);
   }
 
   // 2. initial pull.
