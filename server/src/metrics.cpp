@@ -101,6 +101,13 @@ std::string Metrics::Render(const SyncCounters& c, int64_t open_long_polls,
           c.pulls);
   Counter(&out, "casesync_sync_pull_rows_total", "Patch rows sent in pulls.",
           c.pull_rows);
+  Counter(&out, "casesync_wal_checkpoints_background_total",
+          "WAL checkpoints run by the store's own thread.",
+          c.wal_checkpoints_background);
+  Counter(&out, "casesync_wal_checkpoints_in_commit_total",
+          "WAL checkpoints run inside a commit (a background pass's tail, or "
+          "the fallback).",
+          c.wal_checkpoints_in_commit);
   Gauge(&out, "casesync_sync_open_long_polls", "Poke long polls waiting.",
         open_long_polls);
   Gauge(&out, "casesync_http_in_flight_requests",

@@ -672,8 +672,15 @@ class ServiceImpl : public Service {
   Status Healthy() override { return store_->Head().status(); }
   int64_t OpenLongPolls() const override { return registry_.size(); }
   SyncCounters Counters() const override {
-    std::lock_guard<std::mutex> lock(counters_mu_);
-    return counters_;
+    SyncCounters c;
+    {
+      std::lock_guard<std::mutex> lock(counters_mu_);
+      c = counters_;
+    }
+    WalCheckpoints w = store_->Checkpoints();
+    c.wal_checkpoints_background = w.background;
+    c.wal_checkpoints_in_commit = w.in_commit;
+    return c;
   }
   std::vector<DemoLogin> DemoLogins() const override {
     return options_.demo ? DemoLoginList() : std::vector<DemoLogin>();

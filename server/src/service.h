@@ -113,6 +113,8 @@ struct SyncCounters {
   int64_t mutations_skipped = 0;  // replays of already-applied ids
   int64_t pulls = 0;
   int64_t pull_rows = 0;
+  int64_t wal_checkpoints_background = 0;  // Store::Checkpoints()
+  int64_t wal_checkpoints_in_commit = 0;
 };
 
 class Service {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1139,6 +1140,119 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   std::optional<KnownCase> known_case_;
 };
 
+// ---- WAL checkpoints off the commit path ----
+
+// Copies the WAL back into the database file mostly on a thread of its own
+// (docs/server.md "Checkpoints"). SQLite's automatic checkpoint runs inside
+// the commit that crosses 1,000 WAL frames: with pushes of 100 cases (~35
+// frames each) every ~29th push paid ~3.4 ms for it, ~120 us per push on
+// average, 14% of a plain SQLite loop's time.
+//
+// The writer's wal hook runs after each commit (write lock released):
+//  1. at kBackgroundFrames it wakes the thread, which runs a PASSIVE
+//     checkpoint on its own connection (never blocking the writer or
+//     readers) and copies the bulk;
+//  2. pushes go on meanwhile, so the WAL is never wholly copied when that
+//     pass ends, and SQLite starts the WAL over only when it is. The first
+//     commit after the pass therefore copies the few frames written during
+//     it, inline (PASSIVE again), and the writer's next transaction starts
+//     the WAL from its beginning;
+//  3. should that not happen (a reader holding an old snapshot), the cycle
+//     repeats; at kInlineFrames every commit checkpoints inline, as SQLite
+//     would, which bounds the WAL while the thread cannot keep up.
+class Checkpointer {
+ public:
+  static constexpr int kBackgroundFrames = 1000;  // SQLite's own default
+  static constexpr int kInlineFrames = 10000;     // ~40 MB of WAL
+
+  ~Checkpointer() { Stop(); }
+
+  // `writer` is the store's write connection; `options` open this thread's
+  // own connection (same file, same synchronous).
+  Status Start(const std::string& path, OpenOptions options, Database& writer) {
+    options.journal_mode = "";  // the writer set WAL; it is persistent
+    CASESYNC_ASSIGN_OR_RETURN(db_, Database::Open(path, std::move(options)));
+    CASESYNC_RETURN_IF_ERROR(writer.Exec("PRAGMA wal_autocheckpoint=0"));
+    writer_ = writer.raw();
+    sqlite3_wal_hook(writer_, &Checkpointer::OnCommit, this);
+    thread_ = std::thread([this] { Run(); });
+    return Status::Ok();
+  }
+
+  WalCheckpoints counts() const {
+    return WalCheckpoints{background_.load(), in_commit_.load()};
+  }
+
+  // Unhooks the writer and joins the thread; idempotent.
+  void Stop() {
+    if (writer_ != nullptr) {
+      sqlite3_wal_hook(writer_, nullptr, nullptr);
+      writer_ = nullptr;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    db_.reset();
+  }
+
+ private:
+  enum Phase : int { kIdle, kRunning, kDone };
+
+  static int OnCommit(void* self, sqlite3* db, const char* name, int frames) {
+    auto* c = static_cast<Checkpointer*>(self);
+    int phase = c->phase_.load();
+    if (frames < kBackgroundFrames) {
+      // A pass that copied everything: the WAL has started over.
+      if (phase == kDone) c->phase_ = kIdle;
+      return SQLITE_OK;
+    }
+    if (frames >= kInlineFrames || phase == kDone) {
+      // The tail of a background pass, or the fallback. SQLITE_BUSY while
+      // the thread is checkpointing: fine, the next commit tries again.
+      if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                    nullptr, nullptr) == SQLITE_OK) {
+        ++c->in_commit_;
+      }
+      if (phase == kDone) c->phase_ = kIdle;
+    } else if (phase == kIdle) {
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        c->phase_ = kRunning;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || phase_.load() == kRunning; });
+      if (stop_) return;
+      lock.unlock();
+      if (sqlite3_wal_checkpoint_v2(db_->raw(), "main",
+                                    SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr) == SQLITE_OK) {
+        ++background_;
+      }
+      phase_ = kDone;
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Database> db_;
+  sqlite3* writer_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<int> phase_{kIdle};
+  std::atomic<int64_t> background_{0}, in_commit_{0};
+  std::thread thread_;
+};
+
 // ---- the store ----
 
 class SqliteStore : public Store {
@@ -1146,11 +1260,16 @@ class SqliteStore : public Store {
   explicit SqliteStore(SqliteStoreOptions options)
       : options_(std::move(options)) {}
 
+  ~SqliteStore() override { checkpointer_.Stop(); }
+
+  WalCheckpoints Checkpoints() const override { return checkpointer_.counts(); }
+
   Status Init() {
     CASESYNC_ASSIGN_OR_RETURN(writer_,
                               Database::Open(options_.path, WriterOptions()));
     CASESYNC_RETURN_IF_ERROR(Migrate(*writer_, kMigrations));
-    return ReloadCatalog(*writer_);
+    CASESYNC_RETURN_IF_ERROR(ReloadCatalog(*writer_));
+    return checkpointer_.Start(options_.path, WriterOptions(), *writer_);
   }
 
   Result<std::unique_ptr<WriteTx>> BeginWrite() override {
@@ -1510,6 +1629,7 @@ class SqliteStore : public Store {
 
   SqliteStoreOptions options_;
   std::unique_ptr<Database> writer_;
+  Checkpointer checkpointer_;  // after writer_: stopped before it closes
   std::mutex write_mu_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Database>> pool_;

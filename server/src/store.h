@@ -234,9 +234,17 @@ class WriteTx {
   virtual Status Commit() = 0;
 };
 
+// WAL checkpoints run since the store opened (SQLite store; /metrics).
+struct WalCheckpoints {
+  int64_t background = 0;  // passes on the store's own thread
+  int64_t in_commit = 0;   // passes inside a commit (the tail or fallback)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  virtual WalCheckpoints Checkpoints() const { return {}; }
 
   // Blocks until this process has no other write transaction open.
   virtual Result<std::unique_ptr<WriteTx>> BeginWrite() = 0;
