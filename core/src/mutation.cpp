@@ -1,74 +1,109 @@
 #include "casesync/mutation.h"
 
 #include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "casesync/lifecycle.h"
+#include "json_scanner_internal.h"
 
 namespace casesync {
 namespace {
 
 // Strict reader of a mutation's args object: every key must be one the
-// mutation knows, every value of the right type.
+// mutation knows, every value of the right type. Reads a Json tree, or the
+// args' JSON text when the decoder deferred it (MutationRecord::args_text),
+// with the same results and the same errors either way.
 class Args {
  public:
-  explicit Args(const Json& j) : j_(j) {}
+  explicit Args(const Json& j) : j_(&j) {}
+  // The decoder checked the text (syntax, limits, repeated keys); this scan
+  // only collects the members. A text that does not scan as an object is
+  // refused like a non-object tree.
+  struct Text {
+    std::string_view json;
+  };
+  explicit Args(Text text) : scanner_(text.json) {
+    scanner_.LimitDepth(kMaxJsonDepth);
+    is_object_ = Collect();
+  }
 
   // The object check and the allowed keys; call first. (string_view: the
   // lengths of the literals are known at compile time, so most keys are
-  // told apart by their length alone.)
+  // told apart by their length alone.) An unknown key is reported as the
+  // smallest one, in byte order, as a tree's (std::map's) order gives it.
   Status Expect(std::initializer_list<std::string_view> allowed) const {
-    if (!j_.is_object()) {
+    if (j_ != nullptr ? !j_->is_object() : !is_object_) {
       return Status(ErrorCode::kInvalidRequest, "args must be an object");
     }
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      const std::string& key = it.key();
-      bool known = false;
+    auto known = [&allowed](std::string_view key) {
       for (std::string_view k : allowed) {
-        if (key == k) {
-          known = true;
-          break;
-        }
+        if (key == k) return true;
       }
-      if (!known) {
-        return Status(ErrorCode::kInvalidRequest,
-                      "unknown field args." + it.key());
+      return false;
+    };
+    std::optional<std::string_view> unknown;
+    if (j_ != nullptr) {
+      for (auto it = j_->begin(); it != j_->end() && !unknown; ++it) {
+        if (!known(it.key())) unknown = it.key();
       }
+    } else {
+      for (const auto& [key, value] : members_) {
+        if (!known(key) && (!unknown || key < *unknown)) unknown = key;
+      }
+    }
+    if (unknown) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "unknown field args." + std::string(*unknown));
     }
     return Status::Ok();
   }
 
   // A string field. Absent or null is "" unless `required`.
   Status String(const char* key, bool required, std::string* out) const {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
+    Value v = Find(key);
+    if (v.kind == JsonKind::kNull) {
       if (required) return Missing(key);
       out->clear();
       return Status::Ok();
     }
-    if (!it->is_string()) {
+    if (v.kind != JsonKind::kString) {
       return Status(ErrorCode::kInvalidRequest,
                     std::string("args.") + key + " must be a string");
     }
-    *out = it->get_ref<const std::string&>();
+    if (v.tree != nullptr) {
+      *out = v.tree->get_ref<const std::string&>();
+    } else {
+      out->clear();
+      AppendUnescaped(*v.text, out);
+    }
     return Status::Ok();
   }
 
-  bool Has(const char* key) const {
-    auto it = j_.find(key);
-    return it != j_.end() && !it->is_null();
-  }
+  bool Has(const char* key) const { return Find(key).kind != JsonKind::kNull; }
 
   Status Int(const char* key, int64_t* out) const {
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) return Missing(key);
-    if (!it->is_number_integer()) {
+    Value v = Find(key);
+    if (v.kind == JsonKind::kNull) return Missing(key);
+    bool integer = false;
+    if (v.tree != nullptr) {
+      integer = v.tree->is_number_integer();
+      if (integer) *out = v.tree->get<int64_t>();
+    } else if (v.kind == JsonKind::kNumber) {
+      JsonInteger n = ClassifyNumber(v.text->raw);
+      integer = n.is_integer;
+      // As nlohmann's get<int64_t>() reads an unsigned number.
+      if (integer) {
+        *out = n.is_unsigned ? static_cast<int64_t>(n.unsigned_value) : n.value;
+      }
+    }
+    if (!integer) {
       return Status(ErrorCode::kInvalidRequest,
                     std::string("args.") + key + " must be an integer");
     }
-    *out = it->get<int64_t>();
     return Status::Ok();
   }
 
@@ -82,11 +117,74 @@ class Args {
   }
 
  private:
+  // A member's value: kind kNull when absent or null.
+  struct Value {
+    JsonKind kind = JsonKind::kNull;
+    const Json* tree = nullptr;
+    const JsonSpan* text = nullptr;
+  };
+
+  Value Find(std::string_view key) const {
+    Value v;
+    if (j_ != nullptr) {
+      if (!j_->is_object()) return v;
+      auto it = j_->find(key);
+      if (it == j_->end() || it->is_null()) return v;
+      v.tree = &*it;
+      v.kind = it->is_string()   ? JsonKind::kString
+               : it->is_number() ? JsonKind::kNumber
+                                 : JsonKind::kObject;  // any other non-null
+      return v;
+    }
+    for (const auto& [k, span] : members_) {
+      if (k == key) {
+        v.kind = span.kind;
+        v.text = &span;
+        break;
+      }
+    }
+    return v;
+  }
+
+  bool Collect() {
+    JsonKind kind = JsonKind::kNull;
+    if (!scanner_.Begin() || !scanner_.PeekKind(&kind) ||
+        kind != JsonKind::kObject || !scanner_.EnterObject()) {
+      return false;
+    }
+    members_.reserve(16);  // createCase has 8 to 10
+    std::string_view key;
+    bool done = false;
+    while (true) {
+      if (!scanner_.NextKey(&key, &done)) return false;
+      if (done) break;
+      JsonSpan value;
+      if (!scanner_.PeekKind(&value.kind)) return false;
+      bool ok =
+          value.kind == JsonKind::kObject || value.kind == JsonKind::kArray
+              ? scanner_.SkipValue(&value)
+              : scanner_.ReadScalar(&value);
+      if (!ok) return false;
+      // true/false are neither null, string nor number: kObject stands for
+      // "some other kind" as in Find's tree branch.
+      if (value.kind == JsonKind::kTrue || value.kind == JsonKind::kFalse) {
+        value.kind = JsonKind::kObject;
+      }
+      members_.emplace_back(key, value);
+    }
+    return scanner_.End();
+  }
+
   static Status Missing(const char* key) {
     return Status(ErrorCode::kInvalidRequest,
                   std::string("args.") + key + " is required");
   }
-  const Json& j_;
+
+  const Json* j_ = nullptr;  // the tree, or null when reading text
+  JsonScanner scanner_{std::string_view()};
+  bool is_object_ = false;
+  // Keys view the text or the scanner's unescaped copies.
+  std::vector<std::pair<std::string_view, JsonSpan>> members_;
 };
 
 // A text field checked with the text rules; kValidationFailed on problems.
@@ -402,20 +500,10 @@ Status SetPriority(const Args& args, const MutationEnv& env,
   return store.PutCase(c);
 }
 
-}  // namespace
-
-std::string DerivedCommentId(std::string_view client_id, int64_t mutation_id) {
-  return std::string(client_id) + "." + std::to_string(mutation_id);
-}
-
-Status ApplyMutation(const MutationRecord& m, const MutationEnv& env,
-                     MutationStore& store) {
-  auto name = MutationNameFromString(m.name);
-  if (!name) {
-    return Status(ErrorCode::kUnknownMutation, "unknown mutation " + m.name);
-  }
-  Args args(m.args);
-  switch (*name) {
+// Runs the mutator `name` names.
+Status Run(MutationName name, const Args& args, const MutationEnv& env,
+           MutationStore& store) {
+  switch (name) {
     case MutationName::kCreateCase:
       return CreateCase(args, env, store);
     case MutationName::kUpdateCaseContact:
@@ -441,6 +529,23 @@ Status ApplyMutation(const MutationRecord& m, const MutationEnv& env,
       return SetPriority(args, env, store);
   }
   return Status(ErrorCode::kInternal, "unhandled mutation");
+}
+
+}  // namespace
+
+std::string DerivedCommentId(std::string_view client_id, int64_t mutation_id) {
+  return std::string(client_id) + "." + std::to_string(mutation_id);
+}
+
+Status ApplyMutation(const MutationRecord& m, const MutationEnv& env,
+                     MutationStore& store) {
+  auto name = MutationNameFromString(m.name);
+  if (!name) {
+    return Status(ErrorCode::kUnknownMutation, "unknown mutation " + m.name);
+  }
+  if (!m.args_text.empty())
+    return Run(*name, Args(Args::Text{m.args_text}), env, store);
+  return Run(*name, Args(m.args), env, store);
 }
 
 std::vector<FieldError> ValidateCreateCaseArgs(const Json& args,

@@ -1084,7 +1084,8 @@ bool ReadJsonValue(JsonScanner* scanner, std::string* number_buffer,
 
 class PushRequestReader {
  public:
-  explicit PushRequestReader(std::string_view text) : scanner_(text) {
+  PushRequestReader(std::string_view text, ArgsDecoding args)
+      : scanner_(text), defer_args_(args == ArgsDecoding::kDeferArgs) {
     scanner_.LimitDepth(kMaxJsonDepth);
   }
 
@@ -1176,9 +1177,15 @@ class PushRequestReader {
       JsonSpan span;
       if (key == "args") {
         if (!scanner_.PeekKind(&span.kind)) return false;
-        if (!(span.kind == JsonKind::kObject
-                  ? ReadJsonValue(&scanner_, &number_buffer_, &m.args)
-                  : scanner_.SkipValue(&span))) {
+        if (span.kind == JsonKind::kObject && defer_args_) {
+          // Checked as the tree would be (SkipValue reads every member),
+          // kept as text.
+          JsonSpan whole;
+          if (!scanner_.SkipValue(&whole)) return false;
+          m.args_text.assign(whole.raw);
+        } else if (!(span.kind == JsonKind::kObject
+                         ? ReadJsonValue(&scanner_, &number_buffer_, &m.args)
+                         : scanner_.SkipValue(&span))) {
           return false;
         }
         fields_.members.emplace_back(key, span);
@@ -1247,6 +1254,7 @@ class PushRequestReader {
   }
 
   JsonScanner scanner_;
+  bool defer_args_ = false;  // ArgsDecoding::kDeferArgs
   bool is_object_ = true;
   std::optional<std::string_view> unknown_top_;
   SpanObject top_;     // clientId; mutations by kind only
@@ -1328,9 +1336,19 @@ Result<PushRequest> DecodePushRequestDom(std::string_view text) {
   return r;
 }
 
-Result<PushRequest> DecodePushRequest(std::string_view text) {
+Result<PushRequest> DecodePushRequest(std::string_view text,
+                                      ArgsDecoding args) {
   CASESYNC_RETURN_IF_ERROR(CheckSizeAndUtf8(text, kMaxBodyBytes));
-  return PushRequestReader(text).Read();
+  return PushRequestReader(text, args).Read();
+}
+
+const Json& ArgsTree(const MutationRecord& m, Json* storage) {
+  if (m.args_text.empty()) return m.args;
+  // The decoder checked this text; parsing it cannot fail short of a bug,
+  // and then an empty object makes every mutator refuse the mutation.
+  Result<Json> tree = ParseJson(m.args_text);
+  *storage = tree.ok() ? std::move(*tree) : Json::object();
+  return *storage;
 }
 
 std::string EncodePushRequest(const PushRequest& r) {
@@ -1677,7 +1695,9 @@ Json MutationToJson(const MutationRecord& m) {
   j["id"] = m.id;
   j["name"] = m.name;
   // A record built without args still goes out as a valid mutation.
-  j["args"] = m.args.is_null() ? Json::object() : m.args;
+  Json deferred;
+  const Json& args = ArgsTree(m, &deferred);
+  j["args"] = args.is_null() ? Json::object() : args;
   j["clientTime"] = m.client_time;
   return j;
 }

@@ -472,7 +472,8 @@ class Api::Impl {
   HttpResponse Push(const HttpRequest& r, std::optional<PushRequest>* decoded) {
     auto session = Authenticate(r, false);
     if (!session.ok()) return ErrorResponse(session.status());
-    auto push = DecodePushRequest(r.body);
+    // Args stay checked text until a mutator reads them (MutationRecord).
+    auto push = DecodePushRequest(r.body, ArgsDecoding::kDeferArgs);
     if (!push.ok()) return ErrorResponse(push.status());
     auto result = service_.Push(*session, decoded->emplace(std::move(*push)));
     if (!result.ok()) {

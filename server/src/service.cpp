@@ -480,9 +480,13 @@ class ServiceImpl : public Service {
       } else if (!IsRuleBreak(st.code())) {
         return st;  // the whole push rolls back
       } else {
+        // Kept with its args as a tree (the pull sends them back).
+        Rejection rejection{m.id, st.code(), st.message(), m};
+        Json args;
+        rejection.mutation.args = ArgsTree(m, &args);
+        rejection.mutation.args_text.clear();
         CASESYNC_RETURN_IF_ERROR(
-            tx->AddRejection(push.client_id, session.user.id,
-                             Rejection{m.id, st.code(), st.message(), m}));
+            tx->AddRejection(push.client_id, session.user.id, rejection));
         ++out.rejected;
       }
       last = m.id;

@@ -359,5 +359,96 @@ TEST_SUITE("mutation") {
   }
 }
 
+// Everything a MemoryStore holds, as comparable text.
+std::string Dump(const MemoryStore& store) {
+  std::string out;
+  for (const auto& [id, c] : store.cases) out += DumpJson(CaseToJson(c)) + "\n";
+  for (const auto& [id, c] : store.comments) {
+    out += id + " " + c.case_id + " " + c.author_id + " " + c.body + " " +
+           VisibilityName(c.visibility) + "\n";
+  }
+  return out + "writes " + std::to_string(store.writes);
+}
+
+TEST_SUITE("mutation args as text") {
+  TEST_CASE("deferred args text acts exactly as the args tree") {
+    // Each text runs as every mutation, as a customer of the case's account,
+    // one of another account and an agent, against the same stored case:
+    // the tree (nlohmann's parse of the text) and the text itself
+    // (MutationRecord::args_text, as the server's decoder leaves it) must
+    // give the same status and the same store.
+    const std::vector<std::string> texts = {
+        R"({"id":"case-2","serviceId":"svc-cert","productId":"prd-cert-token",)"
+        R"("issueTypeId":"iss-cert-token-pin","contactHours":"8 a 17",)"
+        R"("contactPhone":"3001234567","subject":"Token","description":"PIN"})",
+        R"({"id":"case-2","serviceId":"svc-cert","productId":"prd-cert-token",)"
+        R"("issueTypeId":"iss-cert-token-pin","contactHours":"8 a 17",)"
+        R"("contactPhone":"3001234567","sub\u006aect":"T\u00f3ken \"x\"",)"
+        R"("description":"l\u00ednea\nsegunda","contactId":"u-andres"})",
+        R"({"id":"case-2","serviceId":"svc-cert","productId":"prd-cert-token",)"
+        R"("issueTypeId":"iss-cert-token-pin","contactHours":"8 a 17",)"
+        R"("contactPhone":"3001234567","subject":"T","description":"D",)"
+        R"("parentId":"case-1","zz":1,"aa":2})",
+        R"({"id":7,"subject":null,"description":{"a":[1]},"serviceId":true})",
+        R"({"caseId":"case-1","priority":2})",
+        R"({"caseId":"case-1","priority":2.0})",
+        R"({"caseId":"case-1","priority":1e0})",
+        R"({"caseId":"case-1","priority":"2"})",
+        R"({"caseId":"case-1","priority":-0})",
+        R"({"caseId":"case-1","priority":18446744073709551615})",
+        R"({"caseId":"case-1","priority":9223372036854775808})",
+        R"({"caseId":"case-1","priority":18446744073709551616})",
+        R"({"caseId":"case-1","priority":null})",
+        R"({"caseId":"case-1","priority":false})",
+        R"({"id":"k-1","caseId":"case-1","body":"Hola","visibility":"internal"})",
+        R"({"id":"k-1","caseId":"case-1","body":"Hola"})",
+        R"({"id":"k-1","caseId":"case-1","body":5})",
+        R"({"caseId":"case-1","reason":"Ya no","notes":"n","comment":"c",)"
+        R"("resolutionCode":"fixed","contactPhone":"3001234567"})",
+        R"({"caseId":"case-1","contactHours":null,"contactPhone":"3001234567"})",
+        R"({"caseId":"case-1"})",
+        R"({"caseId":"case-\u0031"})",
+        R"({"c\u0061seId":"case-1","reason":"x"})",
+        R"({"caseId":["case-1"]})",
+        R"({})",
+        R"([])",
+        R"("text")",
+        R"(null)",
+    };
+    const char* names[] = {"createCase", "updateCaseContact", "addComment",
+                           "cancelCase", "acceptSolution",    "rejectSolution",
+                           "acceptCase", "requestInfo",       "resolveCase",
+                           "closeCase",  "setPriority"};
+    int agreed = 0, applied = 0;
+    for (CaseState state :
+         {CaseState::kNew, CaseState::kOpen, CaseState::kResolved}) {
+      for (const std::string& text : texts) {
+        Result<Json> tree = ParseJson(text);
+        REQUIRE(tree.ok());
+        for (const char* name : names) {
+          for (const Actor* actor : {&kAna, &kBeto, &kAgent}) {
+            INFO(name, " as ", actor->user_id, " in ", CaseStateName(state),
+                 ": ", text);
+            MemoryStore by_tree = StoreWithCase(state);
+            MemoryStore by_text = StoreWithCase(state);
+            Status a = by_tree.Apply(*actor, Mut(2, name, *tree));
+            MutationRecord deferred = Mut(2, name, Json());
+            deferred.args_text = text;
+            Status b = by_text.Apply(*actor, deferred);
+            CHECK(b.code() == a.code());
+            CHECK(b.message() == a.message());
+            CHECK(Dump(by_text) == Dump(by_tree));
+            ++agreed;
+            if (a.ok()) ++applied;
+          }
+        }
+      }
+    }
+    // The texts reach the mutators' writes, not only their refusals.
+    CHECK(applied >= 20);
+    CHECK(agreed == 3 * static_cast<int>(texts.size()) * 11 * 3);
+  }
+}
+
 }  // namespace
 }  // namespace casesync

@@ -49,24 +49,36 @@ std::string Typed(const Json& j) {
   }
 }
 
-// Everything a decoded request holds, as comparable text.
+// Everything a decoded request holds, as comparable text. Deferred args
+// (ArgsDecoding::kDeferArgs) are summarised as the tree ArgsTree builds, and
+// must be text only: a null tree, and text that is an object.
 std::string Summary(const Result<PushRequest>& r) {
   if (!r.ok()) return "refused " + r.status().ToString();
   std::string out = "client=" + r->client_id + "\n";
   for (const MutationRecord& m : r->mutations) {
+    Json storage;
+    const Json& args = ArgsTree(m, &storage);
+    if (!m.args_text.empty()) {
+      if (!m.args.is_null()) out += "(deferred args with a tree) ";
+      if (m.args_text.front() != '{') out += "(deferred args not an object) ";
+    }
     out += std::to_string(m.id) + " " + m.name + " " + m.client_time + " " +
-           Typed(m.args) + "\n";
+           Typed(args) + "\n";
   }
   return out;
 }
 
-// Both decoders on `text`: true when they agree.
+// The decoders on `text` (the fast one building args trees and deferring
+// them): true when they agree with the DOM decoder.
 bool Agree(std::string_view text) {
   std::string want = Summary(DecodePushRequestDom(text));
   std::string got = Summary(DecodePushRequest(text));
-  if (got != want) {
+  std::string deferred =
+      Summary(DecodePushRequest(text, ArgsDecoding::kDeferArgs));
+  if (got != want || deferred != want) {
     INFO("text: ", std::string(text.substr(0, 400)));
     CHECK(got == want);
+    CHECK(deferred == want);
     return false;
   }
   return true;

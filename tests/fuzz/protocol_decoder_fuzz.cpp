@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
   RoundTrip<casesync::PushRequest>(
-      text, casesync::DecodePushRequest,
+      text, [](std::string_view t) { return casesync::DecodePushRequest(t); },
       [](const auto& r) { return casesync::EncodePushRequest(r); },
       "push request round trip");
   RoundTrip<casesync::PushResponse>(

@@ -1,7 +1,9 @@
 // libFuzzer target: the fast push-request decoder (DecodePushRequest)
 // against the DOM decoder it replaced (DecodePushRequestDom) on arbitrary
 // bytes. Both must refuse the same inputs with the same code and message, and
-// accept the same inputs with the same request, args of the same Json types.
+// accept the same inputs with the same request, args of the same Json types;
+// so must the fast decoder when it defers args as text (the server's way),
+// once ArgsTree builds them.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -45,18 +47,26 @@ bool SameTyped(const Json& a, const Json& b) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto dom = casesync::DecodePushRequestDom(text);
-  auto fast = casesync::DecodePushRequest(text);
-  Require(SameStatus(fast.status(), dom.status()), "same status");
-  if (!dom.ok()) return 0;
-  Require(fast->client_id == dom->client_id, "same client id");
-  Require(fast->mutations.size() == dom->mutations.size(), "same count");
-  for (size_t i = 0; i < dom->mutations.size(); ++i) {
-    const casesync::MutationRecord& want = dom->mutations[i];
-    const casesync::MutationRecord& got = fast->mutations[i];
-    Require(got.id == want.id && got.name == want.name &&
-                got.client_time == want.client_time,
-            "same mutation");
-    Require(SameTyped(got.args, want.args), "same args");
+  for (auto mode : {casesync::ArgsDecoding::kBuildTree,
+                    casesync::ArgsDecoding::kDeferArgs}) {
+    auto fast = casesync::DecodePushRequest(text, mode);
+    Require(SameStatus(fast.status(), dom.status()), "same status");
+    if (!dom.ok()) continue;
+    Require(fast->client_id == dom->client_id, "same client id");
+    Require(fast->mutations.size() == dom->mutations.size(), "same count");
+    for (size_t i = 0; i < dom->mutations.size(); ++i) {
+      const casesync::MutationRecord& want = dom->mutations[i];
+      const casesync::MutationRecord& got = fast->mutations[i];
+      Require(got.id == want.id && got.name == want.name &&
+                  got.client_time == want.client_time,
+              "same mutation");
+      Json storage;
+      Require(SameTyped(casesync::ArgsTree(got, &storage), want.args),
+              "same args");
+      Require((mode == casesync::ArgsDecoding::kDeferArgs) ==
+                  !got.args_text.empty(),
+              "args deferred only when asked");
+    }
   }
   return 0;
 }

@@ -182,20 +182,31 @@ std::string PasswordResetBody(std::string_view token, int minutes) {
 Status QueueMutationNotifications(WriteTx& tx, const MutationRecord& m,
                                   const MutationEnv& env) {
   auto name = MutationNameFromString(m.name);
-  if (!name || !m.args.is_object()) return Status::Ok();
+  if (!name) return Status::Ok();
+  // A case filed for oneself notifies no one; with deferred args that is
+  // told from the text, without building the tree: no "contactId" in it and
+  // no escape that could spell one.
+  if (*name == MutationName::kCreateCase && !m.args_text.empty() &&
+      m.args_text.find("contactId") == std::string::npos &&
+      m.args_text.find('\\') == std::string::npos) {
+    return Status::Ok();
+  }
+  Json storage;
+  const Json& args = ArgsTree(m, &storage);
+  if (!args.is_object()) return Status::Ok();
   if (*name == MutationName::kCreateCase) {
     // Without contactId (or with one's own) the new case's contact is the
     // actor, who is never told of their own doing: no need to read it back.
-    auto contact = m.args.find("contactId");
-    if (contact == m.args.end() || contact->is_null() ||
+    auto contact = args.find("contactId");
+    if (contact == args.end() || contact->is_null() ||
         (contact->is_string() &&
          contact->get_ref<const std::string&>() == env.actor.user_id)) {
       return Status::Ok();
     }
   }
   const char* id_key = *name == MutationName::kCreateCase ? "id" : "caseId";
-  auto it = m.args.find(id_key);
-  if (it == m.args.end() || !it->is_string()) return Status::Ok();
+  auto it = args.find(id_key);
+  if (it == args.end() || !it->is_string()) return Status::Ok();
   MutationStore& store = tx.mutations();
   CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> c,
                             store.GetCase(it->get<std::string>()));
@@ -206,9 +217,9 @@ Status QueueMutationNotifications(WriteTx& tx, const MutationRecord& m,
       contact->email.empty()) {
     return Status::Ok();
   }
-  auto text = [&m](const char* key) {
-    auto v = m.args.find(key);
-    return v != m.args.end() && v->is_string()
+  auto text = [&args](const char* key) {
+    auto v = args.find(key);
+    return v != args.end() && v->is_string()
                ? CleanText(v->get<std::string>(), 8000, true)
                : std::string();
   };
