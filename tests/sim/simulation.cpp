@@ -644,15 +644,18 @@ class World {
       return;
     }
     if (m.kind == Message::kPushRequest) {
-      auto req = DecodePushRequest(m.body);
-      if (!req.ok()) {
+      // Decoded as the server's API does (args kept as checked text); the
+      // oracle reads the same request with its args built as trees.
+      auto req = DecodePushRequest(m.body, ArgsDecoding::kDeferArgs);
+      auto tree = DecodePushRequest(m.body);
+      if (!req.ok() || !tree.ok()) {
         Violation("push request does not decode: " + req.status().ToString());
         return;
       }
       ++stats_.pushes;
       auto r = service_->Push(*session, *req);
       if (r.ok()) {
-        ObservePush(c, *req, session->actor);
+        ObservePush(c, *tree, session->actor);
         reply.body = EncodePushResponse(*r);
       } else {
         reply.error = true;
