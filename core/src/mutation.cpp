@@ -4,10 +4,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "casesync/lifecycle.h"
+#include "json_members_internal.h"
 #include "json_scanner_internal.h"
 
 namespace casesync {
@@ -16,7 +18,8 @@ namespace {
 // Strict reader of a mutation's args object: every key must be one the
 // mutation knows, every value of the right type. Reads a Json tree, or the
 // args' JSON text when the decoder deferred it (MutationRecord::args_text),
-// with the same results and the same errors either way.
+// through the accessors both representations share
+// (json_members_internal.h), so the results and errors are the same.
 class Args {
  public:
   explicit Args(const Json& j) : j_(&j) {}
@@ -28,7 +31,11 @@ class Args {
   };
   explicit Args(Text text) : scanner_(text.json) {
     scanner_.LimitDepth(kMaxJsonDepth);
-    is_object_ = Collect();
+    JsonKind kind = JsonKind::kNull;
+    members_.members.reserve(16);  // createCase has 8 to 10
+    is_object_ = scanner_.Begin() && scanner_.PeekKind(&kind) &&
+                 kind == JsonKind::kObject && scanner_.EnterObject() &&
+                 ReadMembers(&scanner_, &members_) && scanner_.End();
   }
 
   // The object check and the allowed keys; call first. (string_view: the
@@ -39,21 +46,17 @@ class Args {
     if (j_ != nullptr ? !j_->is_object() : !is_object_) {
       return Status(ErrorCode::kInvalidRequest, "args must be an object");
     }
-    auto known = [&allowed](std::string_view key) {
-      for (std::string_view k : allowed) {
-        if (key == k) return true;
-      }
-      return false;
-    };
     std::optional<std::string_view> unknown;
+    auto check = [&](std::string_view key) {
+      for (std::string_view k : allowed) {
+        if (key == k) return;
+      }
+      if (!unknown || key < *unknown) unknown = key;
+    };
     if (j_ != nullptr) {
-      for (auto it = j_->begin(); it != j_->end() && !unknown; ++it) {
-        if (!known(it.key())) unknown = it.key();
-      }
+      for (auto it = j_->begin(); it != j_->end(); ++it) check(it.key());
     } else {
-      for (const auto& [key, value] : members_) {
-        if (!known(key) && (!unknown || key < *unknown)) unknown = key;
-      }
+      for (const auto& member : members_.members) check(member.first);
     }
     if (unknown) {
       return Status(ErrorCode::kInvalidRequest,
@@ -64,47 +67,42 @@ class Args {
 
   // A string field. Absent or null is "" unless `required`.
   Status String(const char* key, bool required, std::string* out) const {
-    Value v = Find(key);
-    if (v.kind == JsonKind::kNull) {
-      if (required) return Missing(key);
-      out->clear();
+    return With([&](const auto& obj) {
+      auto v = FindMember(obj, key);
+      if (v == nullptr || IsNull(*v)) {
+        if (required) return Missing(key);
+        out->clear();
+        return Status::Ok();
+      }
+      if (!IsString(*v)) {
+        return Status(ErrorCode::kInvalidRequest,
+                      std::string("args.") + key + " must be a string");
+      }
+      GetString(*v, out);
       return Status::Ok();
-    }
-    if (v.kind != JsonKind::kString) {
-      return Status(ErrorCode::kInvalidRequest,
-                    std::string("args.") + key + " must be a string");
-    }
-    if (v.tree != nullptr) {
-      *out = v.tree->get_ref<const std::string&>();
-    } else {
-      out->clear();
-      AppendUnescaped(*v.text, out);
-    }
-    return Status::Ok();
+    });
   }
 
-  bool Has(const char* key) const { return Find(key).kind != JsonKind::kNull; }
+  bool Has(const char* key) const {
+    return With([&](const auto& obj) {
+      auto v = FindMember(obj, key);
+      return v != nullptr && !IsNull(*v);
+    });
+  }
 
   Status Int(const char* key, int64_t* out) const {
-    Value v = Find(key);
-    if (v.kind == JsonKind::kNull) return Missing(key);
-    bool integer = false;
-    if (v.tree != nullptr) {
-      integer = v.tree->is_number_integer();
-      if (integer) *out = v.tree->get<int64_t>();
-    } else if (v.kind == JsonKind::kNumber) {
-      JsonInteger n = ClassifyNumber(v.text->raw);
-      integer = n.is_integer;
-      // As nlohmann's get<int64_t>() reads an unsigned number.
-      if (integer) {
-        *out = n.is_unsigned ? static_cast<int64_t>(n.unsigned_value) : n.value;
+    return With([&](const auto& obj) {
+      auto v = FindMember(obj, key);
+      if (v == nullptr || IsNull(*v)) return Missing(key);
+      JsonInteger n = GetInteger(*v);
+      if (!n.is_integer) {
+        return Status(ErrorCode::kInvalidRequest,
+                      std::string("args.") + key + " must be an integer");
       }
-    }
-    if (!integer) {
-      return Status(ErrorCode::kInvalidRequest,
-                    std::string("args.") + key + " must be an integer");
-    }
-    return Status::Ok();
+      // As nlohmann's get<int64_t>() reads an unsigned number.
+      *out = n.is_unsigned ? static_cast<int64_t>(n.unsigned_value) : n.value;
+      return Status::Ok();
+    });
   }
 
   Status Id(const char* key, std::string* out) const {
@@ -117,62 +115,10 @@ class Args {
   }
 
  private:
-  // A member's value: kind kNull when absent or null.
-  struct Value {
-    JsonKind kind = JsonKind::kNull;
-    const Json* tree = nullptr;
-    const JsonSpan* text = nullptr;
-  };
-
-  Value Find(std::string_view key) const {
-    Value v;
-    if (j_ != nullptr) {
-      if (!j_->is_object()) return v;
-      auto it = j_->find(key);
-      if (it == j_->end() || it->is_null()) return v;
-      v.tree = &*it;
-      v.kind = it->is_string()   ? JsonKind::kString
-               : it->is_number() ? JsonKind::kNumber
-                                 : JsonKind::kObject;  // any other non-null
-      return v;
-    }
-    for (const auto& [k, span] : members_) {
-      if (k == key) {
-        v.kind = span.kind;
-        v.text = &span;
-        break;
-      }
-    }
-    return v;
-  }
-
-  bool Collect() {
-    JsonKind kind = JsonKind::kNull;
-    if (!scanner_.Begin() || !scanner_.PeekKind(&kind) ||
-        kind != JsonKind::kObject || !scanner_.EnterObject()) {
-      return false;
-    }
-    members_.reserve(16);  // createCase has 8 to 10
-    std::string_view key;
-    bool done = false;
-    while (true) {
-      if (!scanner_.NextKey(&key, &done)) return false;
-      if (done) break;
-      JsonSpan value;
-      if (!scanner_.PeekKind(&value.kind)) return false;
-      bool ok =
-          value.kind == JsonKind::kObject || value.kind == JsonKind::kArray
-              ? scanner_.SkipValue(&value)
-              : scanner_.ReadScalar(&value);
-      if (!ok) return false;
-      // true/false are neither null, string nor number: kObject stands for
-      // "some other kind" as in Find's tree branch.
-      if (value.kind == JsonKind::kTrue || value.kind == JsonKind::kFalse) {
-        value.kind = JsonKind::kObject;
-      }
-      members_.emplace_back(key, value);
-    }
-    return scanner_.End();
+  // `f` applied to the tree, or to the members of the text.
+  template <typename F>
+  std::invoke_result_t<F, const Json&> With(F&& f) const {
+    return j_ != nullptr ? f(*j_) : f(members_);
   }
 
   static Status Missing(const char* key) {
@@ -183,8 +129,7 @@ class Args {
   const Json* j_ = nullptr;  // the tree, or null when reading text
   JsonScanner scanner_{std::string_view()};
   bool is_object_ = false;
-  // Keys view the text or the scanner's unescaped copies.
-  std::vector<std::pair<std::string_view, JsonSpan>> members_;
+  SpanObject members_;  // keys view the text or the scanner's copies
 };
 
 // A text field checked with the text rules; kValidationFailed on problems.

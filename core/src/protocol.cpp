@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "casesync/validation.h"
+#include "json_members_internal.h"
 #include "json_scanner_internal.h"
 
 namespace casesync {
@@ -67,66 +68,6 @@ Status Invalid(std::string_view path, std::string_view problem) {
 
 // ---------------------------------------------------------------------------
 // Field readers: decoders read like the grammar in docs/protocol.md.
-
-// The members of one scanned JSON object (the fast pull decoder's rows), in
-// text order; keys are unique (the scanner refuses duplicates).
-struct SpanObject {
-  std::vector<std::pair<std::string_view, JsonSpan>> members;
-};
-
-// Value access for BasicFieldReader, one overload per object representation:
-// a Json document, or spans of the text (SpanObject).
-const Json* FindMember(const Json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-const JsonSpan* FindMember(const SpanObject& obj, const char* key) {
-  // Size and first byte before memcmp: a row has ~19 members, looked up ~19
-  // times, and memcmp is a call in wasm.
-  std::string_view k(key);
-  for (const auto& member : obj.members) {
-    std::string_view m = member.first;
-    if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&
-        std::memcmp(m.data(), k.data(), k.size()) == 0) {
-      return &member.second;
-    }
-  }
-  return nullptr;
-}
-bool IsString(const Json& v) { return v.is_string(); }
-bool IsString(const JsonSpan& v) { return v.kind == JsonKind::kString; }
-void GetString(const Json& v, std::string* out) {
-  *out = v.get_ref<const std::string&>();
-}
-void GetString(const JsonSpan& v, std::string* out) {
-  out->clear();
-  AppendUnescaped(v, out);
-}
-bool IsNull(const Json& v) { return v.is_null(); }
-bool IsNull(const JsonSpan& v) { return v.kind == JsonKind::kNull; }
-// nullopt when not a boolean.
-std::optional<bool> GetBool(const Json& v) {
-  if (!v.is_boolean()) return std::nullopt;
-  return v.get<bool>();
-}
-std::optional<bool> GetBool(const JsonSpan& v) {
-  if (v.kind == JsonKind::kTrue) return true;
-  if (v.kind == JsonKind::kFalse) return false;
-  return std::nullopt;
-}
-JsonInteger GetInteger(const Json& v) {
-  JsonInteger n;
-  if (!v.is_number_integer()) return n;
-  n.is_integer = true;
-  n.is_unsigned = v.is_number_unsigned();
-  if (n.is_unsigned) n.unsigned_value = v.get<uint64_t>();
-  n.value = v.get<int64_t>();
-  return n;
-}
-JsonInteger GetInteger(const JsonSpan& v) {
-  if (v.kind != JsonKind::kNumber) return JsonInteger{};
-  return ClassifyNumber(v.raw);
-}
 
 // Reads the fields of one JSON object, naming them by their path
 // ("mutations[2].clientTime") in errors. Precondition: obj is an object.
@@ -851,15 +792,7 @@ class PullResponseReader {
   bool ScanRow(JsonSpan* out) {
     size_t start = scanner_.position();
     scanner_.EnterObject();
-    std::string_view key;
-    bool done = false;
-    while (true) {
-      if (!scanner_.NextKey(&key, &done)) return false;
-      if (done) break;
-      JsonSpan span;
-      if (!scanner_.SkipValue(&span)) return false;
-      row_.members.emplace_back(key, span);
-    }
+    if (!ReadMembers(&scanner_, &row_)) return false;
     out->kind = JsonKind::kObject;
     out->raw = scanner_.text().substr(start, scanner_.position() - start);
     return true;

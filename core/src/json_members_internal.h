@@ -1,0 +1,97 @@
+// Members of a JSON object as a Json document or as spans of scanned text
+// (SpanObject), with one set of accessors for both. Internal to core/src.
+#ifndef CASESYNC_CORE_SRC_JSON_MEMBERS_INTERNAL_H_
+#define CASESYNC_CORE_SRC_JSON_MEMBERS_INTERNAL_H_
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "casesync/protocol.h"
+#include "json_scanner_internal.h"
+
+namespace casesync {
+
+// The members of one scanned JSON object (the fast pull decoder's rows, a
+// push's deferred mutation args), in text order; keys are unique (the
+// scanner refuses duplicates).
+struct SpanObject {
+  std::vector<std::pair<std::string_view, JsonSpan>> members;
+};
+
+// Reads the members of an object the scanner has just entered
+// (EnterObject), up to and including its '}': each value skipped and kept as
+// a span. False on a problem (scanner.problem()).
+inline bool ReadMembers(JsonScanner* scanner, SpanObject* obj) {
+  std::string_view key;
+  bool done = false;
+  while (true) {
+    if (!scanner->NextKey(&key, &done)) return false;
+    if (done) return true;
+    JsonSpan span;
+    if (!scanner->SkipValue(&span)) return false;
+    obj->members.emplace_back(key, span);
+  }
+}
+
+// Value access, one overload per object representation: a Json document,
+// or spans of the text (SpanObject). Code written once against these reads
+// both the same way (protocol.cpp's BasicFieldReader, mutation.cpp's Args).
+inline const Json* FindMember(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+inline const JsonSpan* FindMember(const SpanObject& obj, const char* key) {
+  // Size and first byte before memcmp: a row has ~19 members, looked up ~19
+  // times, and memcmp is a call in wasm.
+  std::string_view k(key);
+  for (const auto& member : obj.members) {
+    std::string_view m = member.first;
+    if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&
+        std::memcmp(m.data(), k.data(), k.size()) == 0) {
+      return &member.second;
+    }
+  }
+  return nullptr;
+}
+inline bool IsString(const Json& v) { return v.is_string(); }
+inline bool IsString(const JsonSpan& v) { return v.kind == JsonKind::kString; }
+inline void GetString(const Json& v, std::string* out) {
+  *out = v.get_ref<const std::string&>();
+}
+inline void GetString(const JsonSpan& v, std::string* out) {
+  out->clear();
+  AppendUnescaped(v, out);
+}
+inline bool IsNull(const Json& v) { return v.is_null(); }
+inline bool IsNull(const JsonSpan& v) { return v.kind == JsonKind::kNull; }
+// nullopt when not a boolean.
+inline std::optional<bool> GetBool(const Json& v) {
+  if (!v.is_boolean()) return std::nullopt;
+  return v.get<bool>();
+}
+inline std::optional<bool> GetBool(const JsonSpan& v) {
+  if (v.kind == JsonKind::kTrue) return true;
+  if (v.kind == JsonKind::kFalse) return false;
+  return std::nullopt;
+}
+inline JsonInteger GetInteger(const Json& v) {
+  JsonInteger n;
+  if (!v.is_number_integer()) return n;
+  n.is_integer = true;
+  n.is_unsigned = v.is_number_unsigned();
+  if (n.is_unsigned) n.unsigned_value = v.get<uint64_t>();
+  n.value = v.get<int64_t>();
+  return n;
+}
+inline JsonInteger GetInteger(const JsonSpan& v) {
+  if (v.kind != JsonKind::kNumber) return JsonInteger{};
+  return ClassifyNumber(v.raw);
+}
+
+}  // namespace casesync
+
+#endif  // CASESYNC_CORE_SRC_JSON_MEMBERS_INTERNAL_H_
