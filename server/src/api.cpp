@@ -270,13 +270,8 @@ class Api::Impl {
         return out->Reply(Reset(request));
       case kResetConfirm:
         return out->Reply(ResetConfirm(request));
-      case kPush: {
-        // The decoded request (an args tree per mutation, ~4,000
-        // instructions each to free) outlives the reply: it is freed while
-        // the answer is already on its way to the client.
-        std::optional<PushRequest> decoded;
-        return out->Reply(Push(request, &decoded));
-      }
+      case kPush:
+        return out->Reply(Push(request));
       case kPull:
         return out->Reply(Pull(request));
       case kPoke:
@@ -468,14 +463,13 @@ class Api::Impl {
     return JsonResponse(200, Json::object());
   }
 
-  // `*decoded` receives the decoded request, for the caller to free.
-  HttpResponse Push(const HttpRequest& r, std::optional<PushRequest>* decoded) {
+  HttpResponse Push(const HttpRequest& r) {
     auto session = Authenticate(r, false);
     if (!session.ok()) return ErrorResponse(session.status());
     // Args stay checked text until a mutator reads them (MutationRecord).
     auto push = DecodePushRequest(r.body, ArgsDecoding::kDeferArgs);
     if (!push.ok()) return ErrorResponse(push.status());
-    auto result = service_.Push(*session, decoded->emplace(std::move(*push)));
+    auto result = service_.Push(*session, *push);
     if (!result.ok()) {
       Status s = result.status();
       if (s.code() == ErrorCode::kMutationGap) {
