@@ -225,11 +225,6 @@ Status CreateCase(const Args& args, const MutationEnv& env,
   }
   CASESYNC_RETURN_IF_ERROR(ValidationStatus(errors));
 
-  CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> existing, store.GetCase(c.id));
-  if (existing) {
-    return Status(ErrorCode::kAlreadyExists, "case id already used: " + c.id);
-  }
-
   if (args.Has("parentId")) {
     CASESYNC_RETURN_IF_ERROR(args.Id("parentId", &c.parent_id));
     CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> parent,
@@ -277,7 +272,9 @@ Status CreateCase(const Args& args, const MutationEnv& env,
   c.created_at = env.now;
   c.updated_at = env.now;
   CASESYNC_ASSIGN_OR_RETURN(c.number, store.NextCaseNumber());
-  return store.PutCase(c);
+  // A taken id is refused here, after the other checks: the insert itself
+  // finds it (kAlreadyExists), and the number it was given is not used.
+  return store.InsertCase(c);
 }
 
 Status UpdateCaseContact(const Args& args, const MutationEnv& env,
@@ -477,6 +474,17 @@ Status Run(MutationName name, const Args& args, const MutationEnv& env,
 }
 
 }  // namespace
+
+Status MutationStore::InsertCase(const Case& c) {
+  CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> existing, GetCase(c.id));
+  if (existing) return CaseIdTaken(c.id);
+  return PutCase(c);
+}
+
+Status CaseIdTaken(std::string_view id) {
+  return Status(ErrorCode::kAlreadyExists,
+                "case id already used: " + std::string(id));
+}
 
 std::string DerivedCommentId(std::string_view client_id, int64_t mutation_id) {
   return std::string(client_id) + "." + std::to_string(mutation_id);

@@ -206,6 +206,16 @@ CREATE INDEX cases_resolved_by_updated ON cases(updated_at)
 )sql"},
 };
 
+// A case row, ?1..?19 as BindCase binds them and seq as ?20; PutCase and
+// InsertCase add their conflict clauses.
+constexpr const char* kInsertCaseSql =
+    "INSERT INTO cases(id, number, account_id, contact_id, service_id, "
+    "product_id, issue_type_id, contact_hours, contact_phone, subject, "
+    "description, priority, state, channel, parent_id, created_at, "
+    "updated_at, resolution_code, resolution_notes, seq) VALUES(?1, ?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20) ";
+
 constexpr const char* kUserColumns =
     "id, account_id, email, name, phone, role, status, password_hash, "
     "must_change_password";
@@ -556,22 +566,15 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
       CASESYNC_RETURN_IF_ERROR(
           AddTombstone("cases", c.id, old_scope->first, old_scope->second));
     }
-    CASESYNC_ASSIGN_OR_RETURN(
-        Statement * s,
-        Prepared(
-            put_case_,
-            "INSERT INTO cases(id, number, account_id, contact_id, "
-            "service_id, product_id, issue_type_id, contact_hours, "
-            "contact_phone, subject, description, priority, state, channel, "
-            "parent_id, created_at, updated_at, resolution_code, "
-            "resolution_notes, seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-            "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) "
-            "ON CONFLICT(id) DO UPDATE SET number=?2, account_id=?3, "
-            "contact_id=?4, service_id=?5, product_id=?6, issue_type_id=?7, "
-            "contact_hours=?8, contact_phone=?9, subject=?10, "
-            "description=?11, priority=?12, state=?13, channel=?14, "
-            "parent_id=?15, created_at=?16, updated_at=?17, "
-            "resolution_code=?18, resolution_notes=?19, seq=?20"));
+    static const std::string kSql =
+        std::string(kInsertCaseSql) +
+        "ON CONFLICT(id) DO UPDATE SET number=?2, account_id=?3, "
+        "contact_id=?4, service_id=?5, product_id=?6, issue_type_id=?7, "
+        "contact_hours=?8, contact_phone=?9, subject=?10, "
+        "description=?11, priority=?12, state=?13, channel=?14, "
+        "parent_id=?15, created_at=?16, updated_at=?17, "
+        "resolution_code=?18, resolution_notes=?19, seq=?20";
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(put_case_, kSql));
     BindCase(*s, c);  // ?1..?19
     s->Bind(20, NextSeq());
     CASESYNC_RETURN_IF_ERROR(s->Run());
@@ -580,6 +583,23 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     if (rescoped) {
       CASESYNC_RETURN_IF_ERROR(RescopeComments(c, *old_scope));
     }
+    return Status::Ok();
+  }
+
+  // createCase's insert: the id's unique index is the check that it is
+  // free (no lookup before, no old scope to leave). A taken id writes
+  // nothing; the caller's savepoint logic then hands back the seq and the
+  // number this call took.
+  Status InsertCase(const Case& c) override {
+    static const std::string kSql =
+        std::string(kInsertCaseSql) + "ON CONFLICT(id) DO NOTHING";
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(insert_case_, kSql));
+    BindCase(*s, c);  // ?1..?19
+    s->Bind(20, NextSeq());
+    CASESYNC_RETURN_IF_ERROR(s->Run());
+    if (sqlite3_changes64(db_.raw()) == 0) return CaseIdTaken(c.id);
+    known_case_ = KnownCase{c.id, c};
+    TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     return Status::Ok();
   }
 
@@ -1136,6 +1156,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   bool poisoned_ = false;          // WithoutSavepoint left a partial change
   Statement* get_case_ = nullptr;  // see Prepared()
   Statement* put_case_ = nullptr;
+  Statement* insert_case_ = nullptr;
   ChangeSet changes_;
   std::optional<KnownCase> known_case_;
 };

@@ -285,13 +285,30 @@ TEST_SUITE("sync service") {
     CHECK(p.tables["cases"]["a2"]["number"] == "CS0000002");
     CHECK(p.tables["cases"]["b1"]["number"] == "CS0000003");
     CHECK(p.tables["cases"]["a3"]["number"] == "CS0000004");
-    // A rejected create takes no number.
+    // A create with a taken id (another account's too) is refused, takes no
+    // number and leaves the case it collided with as it was.
+    Json taken = CaseArgs("a1");
+    taken["subject"] = "Otro asunto";
     REQUIRE(PushAs(*w.service, ana, "ca",
-                   {Mut(4, "createCase", CaseArgs("a1")),
+                   {Mut(4, "createCase", taken),
                     Mut(5, "createCase", CaseArgs("a5"))})
                 .ok());
+    REQUIRE(
+        PushAs(*w.service, beto, "cb", {Mut(2, "createCase", CaseArgs("a2"))})
+            .ok());
     PullAll(*w.service, agent, "cg", p);
     CHECK(p.tables["cases"]["a5"]["number"] == "CS0000005");
+    CHECK(p.tables["cases"]["a1"]["number"] == "CS0000001");
+    CHECK(p.tables["cases"]["a1"]["subject"] == "El token quedó bloqueado");
+    CHECK(p.tables["cases"]["a2"]["accountId"] ==
+          p.tables["cases"]["a1"]["accountId"]);
+    CHECK(QueryText(w.dir,
+                    "SELECT group_concat(client_id || ':' || mutation_id || "
+                    "':' || code, ' ') FROM (SELECT * FROM rejections ORDER "
+                    "BY seq)") == "ca:4:already_exists cb:2:already_exists");
+    CHECK(QueryText(w.dir,
+                    "SELECT value FROM counters WHERE name='case_number'") ==
+          "5");
   }
 
   TEST_CASE(

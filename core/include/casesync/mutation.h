@@ -39,6 +39,10 @@ class MutationStore : public CatalogLookup {
   virtual Result<std::optional<User>> GetUser(std::string_view id) = 0;
   // Inserts or replaces the case row.
   virtual Status PutCase(const Case& c) = 0;
+  // Inserts a new case row; kAlreadyExists, writing nothing, when its id is
+  // taken. This default asks GetCase first; a store whose insert checks the
+  // id anyway (the server's) overrides it to skip that extra lookup.
+  virtual Status InsertCase(const Case& c);
   virtual Status PutComment(const Comment& c) = 0;
   // The server returns the next "CS" + 7 digits in commit order; a client
   // returns "" (the number is the server's to give).
@@ -74,6 +78,9 @@ std::vector<FieldError> ValidateCreateCaseArgs(const Json& args,
 // rejectSolution): derived from the mutation so that the client's optimistic
 // comment and the server's have the same id. "<clientId>.<mutationId>".
 std::string DerivedCommentId(std::string_view client_id, int64_t mutation_id);
+
+// The error of MutationStore::InsertCase for a taken case id.
+Status CaseIdTaken(std::string_view id);
 
 }  // namespace casesync
 
