@@ -37,6 +37,51 @@ inline bool ReadMembers(JsonScanner* scanner, SpanObject* obj) {
   }
 }
 
+// The members of `obj`, whose keys and values are views of `text`, as
+// offsets into it (MutationRecord::args_index). Empty when a key is not a
+// view of `text` (it had escapes and the scanner unescaped a copy).
+inline std::vector<ArgsMemberIndex> IndexMembers(std::string_view text,
+                                                 const SpanObject& obj) {
+  std::vector<ArgsMemberIndex> index;
+  index.reserve(obj.members.size());
+  auto inside = [&](std::string_view part) {
+    return part.data() >= text.data() &&
+           part.data() + part.size() <= text.data() + text.size();
+  };
+  for (const auto& [key, value] : obj.members) {
+    if (!inside(key) || !inside(value.raw)) return {};
+    index.push_back(
+        ArgsMemberIndex{static_cast<uint32_t>(key.data() - text.data()),
+                        static_cast<uint32_t>(key.size()),
+                        static_cast<uint32_t>(value.raw.data() - text.data()),
+                        static_cast<uint32_t>(value.raw.size()),
+                        static_cast<uint8_t>(value.kind), value.escaped});
+  }
+  return index;
+}
+
+// IndexMembers undone: the members as views of `text`. False, leaving
+// `obj` empty, when an entry does not fit in `text` (the caller scans).
+inline bool MembersFromIndex(std::string_view text,
+                             const std::vector<ArgsMemberIndex>& index,
+                             SpanObject* obj) {
+  obj->members.clear();
+  for (const ArgsMemberIndex& m : index) {
+    if (m.key_offset > text.size() || m.key_size > text.size() - m.key_offset ||
+        m.value_offset > text.size() ||
+        m.value_size > text.size() - m.value_offset ||
+        m.kind > static_cast<uint8_t>(JsonKind::kObject)) {
+      obj->members.clear();
+      return false;
+    }
+    obj->members.emplace_back(
+        text.substr(m.key_offset, m.key_size),
+        JsonSpan{static_cast<JsonKind>(m.kind),
+                 text.substr(m.value_offset, m.value_size), m.escaped});
+  }
+  return true;
+}
+
 // Value access, one overload per object representation: a Json document,
 // or spans of the text (SpanObject). Code written once against these reads
 // both the same way (protocol.cpp's BasicFieldReader, mutation.cpp's Args).

@@ -28,8 +28,16 @@ class Args {
   // refused like a non-object tree.
   struct Text {
     std::string_view json;
+    // The decoder's index of the members (MutationRecord::args_index); when
+    // it fits the text, the text is not scanned at all.
+    const std::vector<ArgsMemberIndex>* index = nullptr;
   };
   explicit Args(Text text) : scanner_(text.json) {
+    if (text.index != nullptr && !text.index->empty() &&
+        MembersFromIndex(text.json, *text.index, &members_)) {
+      is_object_ = true;
+      return;
+    }
     scanner_.LimitDepth(kMaxJsonDepth);
     JsonKind kind = JsonKind::kNull;
     members_.members.reserve(16);  // createCase has 8 to 10
@@ -497,7 +505,7 @@ Status ApplyMutation(const MutationRecord& m, const MutationEnv& env,
     return Status(ErrorCode::kUnknownMutation, "unknown mutation " + m.name);
   }
   if (!m.args_text.empty())
-    return Run(*name, Args(Args::Text{m.args_text}), env, store);
+    return Run(*name, Args(Args::Text{m.args_text, &m.args_index}), env, store);
   return Run(*name, Args(m.args), env, store);
 }
 

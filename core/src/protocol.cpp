@@ -1111,11 +1111,17 @@ class PushRequestReader {
       if (key == "args") {
         if (!scanner_.PeekKind(&span.kind)) return false;
         if (span.kind == JsonKind::kObject && defer_args_) {
-          // Checked as the tree would be (SkipValue reads every member),
-          // kept as text.
-          JsonSpan whole;
-          if (!scanner_.SkipValue(&whole)) return false;
-          m.args_text.assign(whole.raw);
+          // Checked as the tree would be (every member read, as SkipValue
+          // would), kept as text with the index of its members.
+          size_t start = scanner_.position();  // at '{'
+          args_.members.clear();
+          if (!scanner_.EnterObject() || !ReadMembers(&scanner_, &args_)) {
+            return false;
+          }
+          std::string_view whole =
+              scanner_.text().substr(start, scanner_.position() - start);
+          m.args_text.assign(whole);
+          m.args_index = IndexMembers(whole, args_);
         } else if (!(span.kind == JsonKind::kObject
                          ? ReadJsonValue(&scanner_, &number_buffer_, &m.args)
                          : scanner_.SkipValue(&span))) {
@@ -1192,6 +1198,7 @@ class PushRequestReader {
   std::optional<std::string_view> unknown_top_;
   SpanObject top_;     // clientId; mutations by kind only
   SpanObject fields_;  // the current mutation's id, name, args, clientTime
+  SpanObject args_;    // its deferred args' members
   size_t mutation_count_ = 0;
   Status mutation_error_;  // the first bad mutation's error
   std::string number_buffer_;

@@ -485,6 +485,7 @@ class ServiceImpl : public Service {
         Json args;
         rejection.mutation.args = ArgsTree(m, &args);
         rejection.mutation.args_text.clear();
+        rejection.mutation.args_index.clear();
         CASESYNC_RETURN_IF_ERROR(
             tx->AddRejection(push.client_id, session.user.id, rejection));
         ++out.rejected;

@@ -374,8 +374,9 @@ TEST_SUITE("mutation args as text") {
   TEST_CASE("deferred args text acts exactly as the args tree") {
     // Each text runs as every mutation, as a customer of the case's account,
     // one of another account and an agent, against the same stored case:
-    // the tree (nlohmann's parse of the text) and the text itself
-    // (MutationRecord::args_text, as the server's decoder leaves it) must
+    // the tree (nlohmann's parse of the text), the text itself
+    // (MutationRecord::args_text) and the text with the index of its
+    // members (args_index, both as the server's decoder leaves them) must
     // give the same status and the same store.
     const std::vector<std::string> texts = {
         R"({"id":"case-2","serviceId":"svc-cert","productId":"prd-cert-token",)"
@@ -419,7 +420,7 @@ TEST_SUITE("mutation args as text") {
                            "cancelCase", "acceptSolution",    "rejectSolution",
                            "acceptCase", "requestInfo",       "resolveCase",
                            "closeCase",  "setPriority"};
-    int agreed = 0, applied = 0;
+    int agreed = 0, applied = 0, indexed = 0;
     for (CaseState state :
          {CaseState::kNew, CaseState::kOpen, CaseState::kResolved}) {
       for (const std::string& text : texts) {
@@ -438,6 +439,30 @@ TEST_SUITE("mutation args as text") {
             CHECK(b.code() == a.code());
             CHECK(b.message() == a.message());
             CHECK(Dump(by_text) == Dump(by_tree));
+            if (tree->is_object()) {
+              // The decoder refuses args that are not objects.
+              Result<PushRequest> decoded = DecodePushRequest(
+                  R"({"clientId":"c1","mutations":[{"id":2,"name":")" +
+                      std::string(name) + R"(","args":)" + text +
+                      R"(,"clientTime":"2026-11-29T10:00:00.000Z"}]})",
+                  ArgsDecoding::kDeferArgs);
+              REQUIRE(decoded.ok());
+              const MutationRecord& m = decoded->mutations.at(0);
+              REQUIRE(m.args_text == text);
+              // Keys with escapes are not indexed; the text is scanned.
+              bool plain_keys = true;
+              for (const auto& item : tree->items()) {
+                plain_keys = plain_keys &&
+                             text.find('"' + item.key() + "\":") != text.npos;
+              }
+              CHECK(m.args_index.empty() == (tree->empty() || !plain_keys));
+              if (!m.args_index.empty()) ++indexed;
+              MemoryStore by_index = StoreWithCase(state);
+              Status c = by_index.Apply(*actor, m);
+              CHECK(c.code() == a.code());
+              CHECK(c.message() == a.message());
+              CHECK(Dump(by_index) == Dump(by_tree));
+            }
             ++agreed;
             if (a.ok()) ++applied;
           }
@@ -447,6 +472,7 @@ TEST_SUITE("mutation args as text") {
     // The texts reach the mutators' writes, not only their refusals.
     CHECK(applied >= 20);
     CHECK(agreed == 3 * static_cast<int>(texts.size()) * 11 * 3);
+    CHECK(indexed == 3 * (static_cast<int>(texts.size()) - 6) * 11 * 3);
   }
 }
 

@@ -66,6 +66,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Require((mode == casesync::ArgsDecoding::kDeferArgs) ==
                   !got.args_text.empty(),
               "args deferred only when asked");
+      // The index of deferred args names every member once, at the right
+      // place: keys as the tree has them, unescaped strings as their value.
+      if (!got.args_index.empty()) {
+        Require(got.args_index.size() == want.args.size(), "index complete");
+        for (const casesync::ArgsMemberIndex& e : got.args_index) {
+          std::string key = got.args_text.substr(e.key_offset, e.key_size);
+          Require(want.args.contains(key), "indexed key");
+          const Json& value = want.args[key];
+          if (value.is_string() && !e.escaped) {
+            Require(value.get<std::string>() ==
+                        got.args_text.substr(e.value_offset, e.value_size),
+                    "indexed string");
+          }
+        }
+      }
     }
   }
   return 0;
