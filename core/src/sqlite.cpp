@@ -230,6 +230,33 @@ Result<int> UserVersion(Database& db) {
   return static_cast<int>(s->ColumnInt(0));
 }
 
+namespace {
+
+// One migration in its own transaction, refused if it leaves a row whose
+// foreign key points nowhere.
+Status ApplyMigration(Database& db, const Migration& m) {
+  Transaction tx(db);
+  CASESYNC_RETURN_IF_ERROR(tx.begin_status());
+  CASESYNC_RETURN_IF_ERROR(db.Exec(m.sql));
+  {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s,
+                              db.Prepare("PRAGMA foreign_key_check"));
+    StatementScope scope(*s);
+    CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) {
+      return Status(ErrorCode::kStorage,
+                    "migration " + std::to_string(m.version) +
+                        " leaves a broken foreign key in table " +
+                        s->ColumnText(0));
+    }
+  }
+  CASESYNC_RETURN_IF_ERROR(
+      db.Exec("PRAGMA user_version=" + std::to_string(m.version)));
+  return tx.Commit();
+}
+
+}  // namespace
+
 Status Migrate(Database& db, std::span<const Migration> migrations) {
   CASESYNC_ASSIGN_OR_RETURN(int current, UserVersion(db));
   int latest = migrations.empty() ? 0 : migrations.back().version;
@@ -239,17 +266,32 @@ Status Migrate(Database& db, std::span<const Migration> migrations) {
                                            " is newer than this program's " +
                                            std::to_string(latest));
   }
+  if (current == latest) return Status::Ok();
+  // Foreign keys are off while the schema changes, as SQLite's procedure
+  // for rebuilding a table asks (with them on, dropping a referenced table
+  // deletes its rows first and fails); each migration is checked with
+  // foreign_key_check before it commits instead. (A no-op inside an open
+  // transaction: migrations run when a database is opened.)
+  bool foreign_keys = false;
+  {
+    CASESYNC_ASSIGN_OR_RETURN(Statement * s, db.Prepare("PRAGMA foreign_keys"));
+    StatementScope scope(*s);
+    CASESYNC_ASSIGN_OR_RETURN(bool row, s->Step());
+    foreign_keys = row && s->ColumnInt(0) != 0;
+  }
+  CASESYNC_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=OFF"));
+  Status st = Status::Ok();
   for (const Migration& m : migrations) {
     if (m.version <= current) continue;
-    Transaction tx(db);
-    CASESYNC_RETURN_IF_ERROR(tx.begin_status());
-    CASESYNC_RETURN_IF_ERROR(db.Exec(m.sql));
-    CASESYNC_RETURN_IF_ERROR(
-        db.Exec("PRAGMA user_version=" + std::to_string(m.version)));
-    CASESYNC_RETURN_IF_ERROR(tx.Commit());
+    st = ApplyMigration(db, m);
+    if (!st.ok()) break;
     current = m.version;
   }
-  return Status::Ok();
+  if (foreign_keys) {
+    Status on = db.Exec("PRAGMA foreign_keys=ON");
+    if (st.ok()) st = on;
+  }
+  return st;
 }
 
 }  // namespace casesync
