@@ -213,7 +213,7 @@ TEST_SUITE("sqlite store") {
     }
     auto store = OpenSqliteStore({dir + "/casesync.db", "FULL"});
     REQUIRE(store.ok());
-    CHECK(QueryText(dir, "PRAGMA user_version") == "3");
+    CHECK(QueryText(dir, "PRAGMA user_version") == "4");
     CHECK(QueryText(dir,
                     "SELECT count(*) FROM sqlite_schema WHERE "
                     "name='cases_by_state'") == "0");
@@ -234,6 +234,118 @@ TEST_SUITE("sqlite store") {
     CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
   }
 
+  TEST_CASE(
+      "a version 3 database migrates to cases keyed by their number, "
+      "comments and all") {
+    std::string dir;
+    {
+      Fixture f;
+      dir = f.dir;
+      auto tx = f.store->BeginWrite();
+      REQUIRE(tx.ok());
+      MutationStore& m = (*tx)->mutations();
+      for (int i = 1; i <= 3; ++i) {
+        REQUIRE(
+            m.PutCase(SampleCase("case-" + std::to_string(i), "Asunto")).ok());
+      }
+      Case unnumbered = SampleCase("case-x", "sin número");
+      unnumbered.number = "";
+      REQUIRE(m.PutCase(unnumbered).ok());
+      Comment comment;
+      comment.id = "k-1";
+      comment.case_id = "case-2";
+      comment.author_id = "u-ana";
+      comment.body = "Hola";
+      comment.visibility = Visibility::kPublic;
+      comment.created_at = "2026-11-29T10:00:00.000Z";
+      REQUIRE(m.PutComment(comment).ok());
+      REQUIRE((*tx)->Commit().ok());
+    }
+    {
+      // Back to the cases table of version 3: `id` the primary key, a
+      // unique `number`, SQLite's own rowids (here in reverse order).
+      OpenOptions o;
+      o.journal_mode = "";
+      auto db = Database::Open(dir + "/casesync.db", o);
+      REQUIRE(db.ok());
+      REQUIRE(
+          (*db)
+              ->Exec("PRAGMA foreign_keys=OFF; BEGIN; "
+                     "CREATE TABLE cases_v3(id TEXT PRIMARY KEY, number TEXT "
+                     "NOT NULL UNIQUE, account_id TEXT NOT NULL, contact_id "
+                     "TEXT NOT NULL, service_id TEXT NOT NULL, product_id "
+                     "TEXT NOT NULL, issue_type_id TEXT NOT NULL, "
+                     "contact_hours TEXT NOT NULL, contact_phone TEXT NOT "
+                     "NULL, subject TEXT NOT NULL, description TEXT NOT "
+                     "NULL, priority INTEGER NOT NULL, state TEXT NOT NULL, "
+                     "channel TEXT NOT NULL, parent_id TEXT NOT NULL DEFAULT "
+                     "'', created_at TEXT NOT NULL, updated_at TEXT NOT "
+                     "NULL, resolution_code TEXT NOT NULL DEFAULT '', "
+                     "resolution_notes TEXT NOT NULL DEFAULT '', seq INTEGER "
+                     "NOT NULL); "
+                     "INSERT INTO cases_v3 SELECT id, number, account_id, "
+                     "contact_id, service_id, product_id, issue_type_id, "
+                     "contact_hours, contact_phone, subject, description, "
+                     "priority, state, channel, parent_id, created_at, "
+                     "updated_at, resolution_code, resolution_notes, seq "
+                     "FROM cases ORDER BY seq DESC; "
+                     "DROP TABLE cases; "
+                     "ALTER TABLE cases_v3 RENAME TO cases; "
+                     "CREATE INDEX cases_by_seq ON cases(seq); "
+                     "CREATE INDEX cases_by_account ON cases(account_id, "
+                     "seq); CREATE INDEX cases_by_contact ON "
+                     "cases(contact_id, seq); CREATE INDEX "
+                     "cases_resolved_by_updated ON cases(updated_at) WHERE "
+                     "state='resolved'; PRAGMA user_version=3; COMMIT;")
+              .ok());
+      REQUIRE(QueryText(dir,
+                        "SELECT count(*) FROM pragma_index_list('cases') "
+                        "WHERE origin='u'") == "1");
+    }
+    auto opened = OpenSqliteStore({dir + "/casesync.db", "FULL"});
+    REQUIRE(opened.ok());
+    std::unique_ptr<Store> store = std::move(*opened);
+    CHECK(QueryText(dir, "PRAGMA user_version") == "4");
+    // Keyed by the number's digits (the unnumbered row below every
+    // number), no unique index left on `number`, the rows unchanged.
+    CHECK(QueryText(dir,
+                    "SELECT group_concat(n || ':' || id || ':' || number, ' ') "
+                    "FROM (SELECT * FROM cases ORDER BY n)") ==
+          "-" + QueryText(dir, "SELECT seq FROM cases WHERE id='case-x'") +
+              ":case-x: 1:case-1:CS0000001 2:case-2:CS0000002 "
+              "3:case-3:CS0000003");
+    CHECK(QueryText(dir,
+                    "SELECT count(*) FROM pragma_index_list('cases') "
+                    "WHERE origin='u'") == "1");  // id only
+    CHECK(QueryText(dir,
+                    "SELECT group_concat(name, ' ') FROM (SELECT name "
+                    "FROM pragma_index_info((SELECT name FROM "
+                    "pragma_index_list('cases') WHERE origin='u')))") == "id");
+    CHECK(QueryText(dir, "PRAGMA foreign_key_check") == "");
+    CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
+    // The number finds its case (a key lookup now); new cases go on after
+    // the migrated ones.
+    auto tx = store->BeginWrite();
+    REQUIRE(tx.ok());
+    auto found = (*tx)->FindCaseByNumber("CS0000002");
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    CHECK((*found)->id == "case-2");
+    auto missing = (*tx)->FindCaseByNumber("CS0000009");
+    REQUIRE(missing.ok());
+    CHECK(!missing->has_value());
+    auto bad = (*tx)->FindCaseByNumber("CS00000x2");
+    REQUIRE(bad.ok());
+    CHECK(!bad->has_value());
+    Case next = SampleCase("case-4", "Asunto");
+    REQUIRE((*tx)->mutations().InsertCase(next).ok());
+    CHECK((*tx)->mutations().InsertCase(next).code() ==
+          ErrorCode::kAlreadyExists);
+    REQUIRE((*tx)->Commit().ok());
+    CHECK(QueryText(dir, "SELECT n FROM cases WHERE id='case-4'") == "4");
+    CHECK(QueryText(dir, "SELECT case_id FROM comments") == "case-2");
+  }
+
   TEST_CASE("the WAL is copied back on a thread of its own and stays small") {
     std::string dir = FreshDir("store-wal");
     SeedPeople(dir);
@@ -242,7 +354,7 @@ TEST_SUITE("sqlite store") {
       auto opened = OpenSqliteStore({dir + "/casesync.db", "NORMAL"});
       REQUIRE(opened.ok());
       std::unique_ptr<Store> store = std::move(*opened);
-      // Each commit appends ~7 frames (the row, five index leaves, the
+      // Each commit appends ~6 frames (the row, four index leaves, the
       // counters). Commits go on until the store's thread has run two
       // passes and a commit has copied a pass's tail: without checkpoints
       // that would be many thousands of frames. How far the thread lags

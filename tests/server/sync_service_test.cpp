@@ -694,7 +694,7 @@ TEST_SUITE("sync service") {
     s.reset();
     CHECK(QueryText(dir, "PRAGMA integrity_check") == "ok");
     CHECK(QueryText(dir, "PRAGMA journal_mode") == "wal");
-    CHECK(QueryText(dir, "PRAGMA user_version") == "3");  // 3: resolved index
+    CHECK(QueryText(dir, "PRAGMA user_version") == "4");  // 3: resolved index
   }
 
   TEST_CASE("demo data is seeded once and its people can work") {
