@@ -254,9 +254,8 @@ CREATE INDEX cases_resolved_by_updated ON cases(updated_at)
 )sql"},
 };
 
-// A case row, ?1..?19 as BindCase binds them, seq as ?20 and n (the
-// number's digits, see BindCaseKey) as ?21; PutCase and InsertCase add
-// their conflict clauses.
+// A case row, ?1..?21 as SqliteWriteTx::BindCaseRow binds them; PutCase
+// and InsertCase add their conflict clauses.
 constexpr const char* kInsertCaseSql =
     "INSERT INTO cases(id, number, account_id, contact_id, service_id, "
     "product_id, issue_type_id, contact_hours, contact_phone, subject, "
@@ -264,14 +263,6 @@ constexpr const char* kInsertCaseSql =
     "updated_at, resolution_code, resolution_notes, seq, n) VALUES(?1, ?2, "
     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21) ";
-
-// ?21 of kInsertCaseSql: the digits of a case's number are the row's key
-// (migration 4). A row without a server number (only tests write one) is
-// keyed by minus its sequence number, which no number can take.
-void BindCaseKey(Statement& s, const Case& c, int64_t seq) {
-  std::optional<int64_t> n = ParseCaseNumber(c.number);
-  s.Bind(21, n ? *n : -seq);
-}
 
 constexpr const char* kUserColumns =
     "id, account_id, email, name, phone, role, status, password_hash, "
@@ -632,10 +623,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
         "parent_id=?15, created_at=?16, updated_at=?17, "
         "resolution_code=?18, resolution_notes=?19, seq=?20";
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(put_case_, kSql));
-    BindCase(*s, c);  // ?1..?19
-    int64_t seq = NextSeq();
-    s->Bind(20, seq);
-    BindCaseKey(*s, c, seq);
+    BindCaseRow(*s, c);
     CASESYNC_RETURN_IF_ERROR(s->Run());
     known_case_ = KnownCase{c.id, c};
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
@@ -653,10 +641,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     static const std::string kSql =
         std::string(kInsertCaseSql) + "ON CONFLICT(id) DO NOTHING";
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(insert_case_, kSql));
-    BindCase(*s, c);  // ?1..?19
-    int64_t seq = NextSeq();
-    s->Bind(20, seq);
-    BindCaseKey(*s, c, seq);
+    BindCaseRow(*s, c);
     CASESYNC_RETURN_IF_ERROR(s->Run());
     if (sqlite3_changes64(db_.raw()) == 0) return CaseIdTaken(c.id);
     known_case_ = KnownCase{c.id, c};
@@ -1137,6 +1122,18 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   int64_t NextSeq() {
     changes_.head = ++seq_;
     return seq_;
+  }
+
+  // Every parameter of kInsertCaseSql: the row (BindCase), the next seq,
+  // and n, the digits of its number (migration 4). A row without a server
+  // number (only tests write one) is keyed by minus its seq, which no
+  // number can take.
+  void BindCaseRow(Statement& s, const Case& c) {
+    BindCase(s, c);  // ?1..?19
+    int64_t seq = NextSeq();
+    s.Bind(20, seq);
+    std::optional<int64_t> n = ParseCaseNumber(c.number);
+    s.Bind(21, n ? *n : -seq);
   }
 
   Status Unique(const Status& st, std::string message) {
