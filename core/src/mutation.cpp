@@ -32,18 +32,19 @@ class Args {
     // it fits the text, the text is not scanned at all.
     const std::vector<ArgsMemberIndex>* index = nullptr;
   };
-  explicit Args(Text text) : scanner_(text.json) {
+  explicit Args(Text text) {
     if (text.index != nullptr && !text.index->empty() &&
         MembersFromIndex(text.json, *text.index, &members_)) {
       is_object_ = true;
       return;
     }
-    scanner_.LimitDepth(kMaxJsonDepth);
+    JsonScanner& scanner = scanner_.emplace(text.json);
+    scanner.LimitDepth(kMaxJsonDepth);
     JsonKind kind = JsonKind::kNull;
     members_.members.reserve(16);  // createCase has 8 to 10
-    is_object_ = scanner_.Begin() && scanner_.PeekKind(&kind) &&
-                 kind == JsonKind::kObject && scanner_.EnterObject() &&
-                 ReadMembers(&scanner_, &members_) && scanner_.End();
+    is_object_ = scanner.Begin() && scanner.PeekKind(&kind) &&
+                 kind == JsonKind::kObject && scanner.EnterObject() &&
+                 ReadMembers(&scanner, &members_) && scanner.End();
   }
 
   // The object check and the allowed keys; call first. (string_view: the
@@ -135,7 +136,8 @@ class Args {
   }
 
   const Json* j_ = nullptr;  // the tree, or null when reading text
-  JsonScanner scanner_{std::string_view()};
+  // Only when the text is scanned: a scanner allocates as it is made.
+  std::optional<JsonScanner> scanner_;
   bool is_object_ = false;
   SpanObject members_;  // keys view the text or the scanner's copies
 };
