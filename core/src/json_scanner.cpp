@@ -7,8 +7,13 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "casesync/protocol.h"
 #include "json_scanner_internal.h"
+#include "swar_internal.h"
 
 namespace casesync {
 namespace {
@@ -59,17 +64,34 @@ size_t CodePointBytes(uint32_t cp) {
 }  // namespace
 
 size_t SkipPlainStringBytes(std::string_view text, size_t pos) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-  // Whether any byte of x is zero / below n (exact at the word level).
-  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
+#if defined(__SSE2__)
+  // Sixteen bytes at a time where the target has SSE2 (the native server):
+  // a push's keys and values are mostly one or two such blocks. Bytes are
+  // compared as signed, so the controls are exactly those in [0, 0x20).
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i minus_one = _mm_set1_epi8(-1);
+  while (pos + 16 <= text.size()) {
+    __m128i block =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + pos));
+    __m128i control = _mm_and_si128(_mm_cmplt_epi8(block, space),
+                                    _mm_cmpgt_epi8(block, minus_one));
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote),
+                                  _mm_cmpeq_epi8(block, backslash)),
+                     control);
+    int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(mask));
+    pos += 16;
+  }
+#endif
   while (pos + 8 <= text.size()) {
-    uint64_t w = 0;
-    std::memcpy(&w, text.data() + pos, 8);
-    uint64_t special = has_zero(w ^ (kOnes * '"')) |
-                       has_zero(w ^ (kOnes * '\\')) |
-                       ((w - kOnes * 0x20) & ~w & kHighBits);
-    if (special != 0) break;
+    uint64_t w = swar::Load(text.data() + pos);
+    if (swar::HasByte(w, '"') | swar::HasByte(w, '\\') |
+        swar::HasByteBelow(w, 0x20)) {
+      break;
+    }
     pos += 8;
   }
   while (pos < text.size()) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "swar_internal.h"
+
 namespace casesync {
 namespace {
 
@@ -105,19 +107,41 @@ std::string NormaliseLineEnds(std::string_view text) {
   return out;
 }
 
+// The first position at or after `pos` whose byte may start a control
+// character (below 0x20, DEL, or 0xC2, the lead byte of U+0080..U+00FF), or
+// text.size(). Eight bytes at a time: nearly all text has none.
+size_t SkipUncontrolledBytes(std::string_view text, size_t pos) {
+  while (pos + 8 <= text.size()) {
+    uint64_t w = swar::Load(text.data() + pos);
+    if (swar::HasByteBelow(w, 0x20) | swar::HasByte(w, 0x7F) |
+        swar::HasByte(w, 0xC2)) {
+      break;
+    }
+    pos += 8;
+  }
+  while (pos < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte < 0x20 || byte == 0x7F || byte == 0xC2) break;
+    ++pos;
+  }
+  return pos;
+}
+
 // Whether valid UTF-8 `text` holds a control character that the field does
-// not allow (multi-line fields allow tab and newline). Byte by byte, without
-// decoding: in valid UTF-8 the C0 controls and DEL are single bytes, and the
-// C1 controls (U+0080..U+009F) are exactly 0xC2 followed by 0x80..0x9F
-// (0xC2 is never a continuation byte).
+// not allow (multi-line fields allow tab and newline). Without decoding: in
+// valid UTF-8 the C0 controls and DEL are single bytes, and the C1 controls
+// (U+0080..U+009F) are exactly 0xC2 followed by 0x80..0x9F (0xC2 is never a
+// continuation byte).
 bool HasForbiddenControl(std::string_view text, bool multiline) {
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = SkipUncontrolledBytes(text, 0); i < text.size();
+       i = SkipUncontrolledBytes(text, i + 1)) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 || byte == 0x7F) {
       if (multiline && (byte == '\t' || byte == '\n')) continue;
       return true;
     }
-    if (byte == 0xC2 && i + 1 < text.size() &&
+    // 0xC2: a C1 control when the next byte is 0x80..0x9F.
+    if (i + 1 < text.size() &&
         static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
       return true;
     }
@@ -374,14 +398,11 @@ const CatalogItem* FindActiveItem(const CatalogLookup& catalog,
 }  // namespace
 
 bool IsValidUtf8(std::string_view s) {
-  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
   for (size_t pos = 0; pos < s.size();) {
     // ASCII runs eight bytes at a time: a pull page is megabytes of mostly
     // ASCII text, checked whole before it is parsed.
-    uint64_t word = 0;
-    while (pos + 8 <= s.size()) {
-      std::memcpy(&word, s.data() + pos, 8);
-      if ((word & kHighBits) != 0) break;
+    while (pos + 8 <= s.size() &&
+           !swar::HasHighByte(swar::Load(s.data() + pos))) {
       pos += 8;
     }
     if (pos >= s.size()) break;

@@ -435,6 +435,36 @@ TEST_SUITE("push decoder") {
     }
   }
 
+  TEST_CASE("a quote, escape or control is found at every offset of a string") {
+    // The scanner reads plain string bytes in blocks (16 bytes with SSE2,
+    // else 8): put each kind of byte that ends a run at every offset of
+    // strings around those sizes, in a key and in a value, and past it a
+    // byte with the high bit set (UTF-8) that must stay plain.
+    const std::vector<std::string> specials = {
+        "\\\"", "\\\\", "\\n",      "\\u00e9", "\x01",
+        "\x1f", "\x7f", "\xc3\xa9", " ",       "\""};
+    int accepted = 0;
+    for (size_t len = 0; len <= 48; ++len) {
+      for (size_t at = 0; at <= len; ++at) {
+        for (const std::string& special : specials) {
+          std::string s = std::string(at, 'a') + special +
+                          std::string(len - at, 'b') + "\xc3\xb1";
+          std::string value = Body(
+              "[" + Mutation(1, "acceptCase", "{\"caseId\":\"" + s + "\"}") +
+              "]");
+          std::string key = Body(
+              "[" + Mutation(1, "acceptCase", "{\"" + s + "\":\"c1\"}") + "]");
+          REQUIRE(Agree(value));
+          REQUIRE(Agree(key));
+          if (DecodePushRequest(value).ok()) ++accepted;
+        }
+      }
+    }
+    // Raw controls and a bare quote are refused; the other seven kinds
+    // decode (1,225 strings each).
+    CHECK(accepted == 7 * 1225);
+  }
+
   TEST_CASE("args keep the Json types nlohmann's parser gives them") {
     Result<PushRequest> r = DecodePushRequest(Body(
         "[" +

@@ -310,6 +310,46 @@ TEST_SUITE("validation") {
                    20) == "");  // '¡'
   }
 
+  TEST_CASE("a control character is found at every offset of a long text") {
+    // The scan reads eight bytes at a time: every kind of byte that may
+    // start a control, at every offset of texts around that size, with
+    // plain text ('x', 'ñ', U+00A0, '¡') on both sides.
+    struct Kind {
+      std::string bytes;
+      const char* single;  // code in a single-line field
+      const char* multi;   // in a multi-line one
+    };
+    const std::vector<Kind> kinds = {
+        {std::string(1, '\0'), "control_character", "control_character"},
+        {"\x01", "control_character", "control_character"},
+        {"\x1F", "control_character", "control_character"},
+        {"\t", "control_character", ""},
+        {"\n", "control_character", ""},
+        {"\x7F", "control_character", "control_character"},
+        {"\xC2\x80", "control_character", "control_character"},
+        {"\xC2\x9F", "control_character", "control_character"},
+        {"\xC2\xA0", "", ""},
+        {"\xC2\xA1", "", ""},
+        {"\xC3\xB1", "", ""},
+        {"\x20", "", ""},
+    };
+    for (size_t before = 1; before <= 20; ++before) {
+      for (size_t after = 1; after <= 20; ++after) {
+        for (const Kind& kind : kinds) {
+          for (bool multiline : {false, true}) {
+            std::string text = std::string(before, 'x') + kind.bytes +
+                               "\xC2\xA0\xC2\xA1" + std::string(after, 'y');
+            CAPTURE(before);
+            CAPTURE(after);
+            CAPTURE(kind.bytes);
+            CHECK(TextCode(text, 100, multiline) ==
+                  (multiline ? kind.multi : kind.single));
+          }
+        }
+      }
+    }
+  }
+
   TEST_CASE("invalid UTF-8 is reported before anything else") {
     for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "Descripci\xC3",
                             "\xF4\x90\x80\x80", "   \xFF   ", "\x01\xC0\xAF"}) {
