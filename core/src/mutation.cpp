@@ -284,7 +284,7 @@ Status CreateCase(const Args& args, const MutationEnv& env,
   CASESYNC_ASSIGN_OR_RETURN(c.number, store.NextCaseNumber());
   // A taken id is refused here, after the other checks: the insert itself
   // finds it (kAlreadyExists), and the number it was given is not used.
-  return store.InsertCase(c);
+  return store.InsertCase(std::move(c));
 }
 
 Status UpdateCaseContact(const Args& args, const MutationEnv& env,
@@ -485,7 +485,7 @@ Status Run(MutationName name, const Args& args, const MutationEnv& env,
 
 }  // namespace
 
-Status MutationStore::InsertCase(const Case& c) {
+Status MutationStore::InsertCase(Case c) {
   CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> existing, GetCase(c.id));
   if (existing) return CaseIdTaken(c.id);
   return PutCase(c);

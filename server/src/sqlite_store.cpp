@@ -637,15 +637,16 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   // free (no lookup before, no old scope to leave). A taken id writes
   // nothing; the caller's savepoint logic then hands back the seq and the
   // number this call took.
-  Status InsertCase(const Case& c) override {
+  Status InsertCase(Case c) override {
     static const std::string kSql =
         std::string(kInsertCaseSql) + "ON CONFLICT(id) DO NOTHING";
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(insert_case_, kSql));
     BindCaseRow(*s, c);
     CASESYNC_RETURN_IF_ERROR(s->Run());
     if (sqlite3_changes64(db_.raw()) == 0) return CaseIdTaken(c.id);
-    known_case_ = KnownCase{c.id, c};
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
+    std::string id = c.id;
+    known_case_ = KnownCase{std::move(id), std::move(c)};
     return Status::Ok();
   }
 
