@@ -66,6 +66,7 @@ inline bool MembersFromIndex(std::string_view text,
                              const std::vector<ArgsMemberIndex>& index,
                              SpanObject* obj) {
   obj->members.clear();
+  obj->members.reserve(index.size());
   for (const ArgsMemberIndex& m : index) {
     if (m.key_offset > text.size() || m.key_size > text.size() - m.key_offset ||
         m.value_offset > text.size() ||

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -54,8 +55,15 @@ std::string JoinPath(std::string_view path, std::string_view key) {
   return std::string(path) + "." + std::string(key);
 }
 
+// Built in place: every pushed mutation gets one ("mutations[12]", short
+// enough not to allocate), although it is read only in an error.
 std::string IndexPath(std::string_view path, size_t index) {
-  return std::string(path) + "[" + std::to_string(index) + "]";
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+  std::string out;
+  out.reserve(path.size() + static_cast<size_t>(end - digits) + 2);
+  out.append(path).append(1, '[').append(digits, end).append(1, ']');
+  return out;
 }
 
 // "clientId: expected a string"; just the problem at the top level.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "swar_internal.h"
@@ -351,10 +352,12 @@ bool IsDomain(std::string_view domain) {
 
 // --- The case form ---------------------------------------------------------
 
+// string_view: the lengths are known at compile time, not counted for every
+// form checked.
 struct FormField {
-  const char* name;  // wire name
-  const char* label_es;
-  const char* label_en;
+  std::string_view name;  // wire name
+  std::string_view label_es;
+  std::string_view label_en;
   size_t max_len;
   bool multiline;
 };
