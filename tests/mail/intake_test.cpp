@@ -187,6 +187,54 @@ TEST_SUITE("mail intake") {
     CHECK(reply.case_number == "CS0000001");
   }
 
+  TEST_CASE("a case filed for a customer mails them, with args kept as text") {
+    // As the HTTP push decodes them: args deferred as text with the index
+    // of their members, which tells whether a contactId is named.
+    MailWorld w;
+    Session agent = LoginAs(*w.service, "agente@desk.example.co");
+    Session ana = LoginAs(*w.service, "ana@a.example.co");
+    auto push = [&](const Session& who, const std::string& client,
+                    const std::string& args) {
+      std::string text = R"({"clientId":")" + client +
+                         R"(","mutations":[{"id":1,"name":"createCase",)"
+                         R"("clientTime":"2026-11-29T10:00:00.000Z","args":)" +
+                         args + "}]}";
+      auto request = DecodePushRequest(text, ArgsDecoding::kDeferArgs);
+      REQUIRE(request.ok());
+      REQUIRE(request->mutations.size() == 1);
+      REQUIRE(!request->mutations[0].args_text.empty());
+      auto r = w.service->Push(who, *request);
+      REQUIRE(r.ok());
+      REQUIRE(r->last_mutation_id == 1);
+      return request->mutations[0].args_index.empty();
+    };
+    auto received = [&w] {
+      return w.Count(
+          "SELECT count(*) FROM notifications WHERE kind='case_received'");
+    };
+    // CaseArgs(id) with `extra` members appended to its text.
+    auto args = [](const std::string& id, const std::string& extra) {
+      Json a = CaseArgs(id);
+      a["subject"] = "Sin contactId";
+      std::string text = DumpJson(a);
+      return text.substr(0, text.size() - 1) + extra + "}";
+    };
+    const int64_t before = received();
+    // Filed for Ana by the agent: mailed.
+    CHECK(!push(agent, "ag-1", args("for-ana", R"(,"contactId":"u-ana")")));
+    CHECK(received() == before + 1);
+    // The agent's own case (with "contactId" in a value only), and Ana's
+    // for herself: nobody is mailed.
+    CHECK(!push(agent, "ag-2", args("own", "")));
+    CHECK(!push(ana, "ana-2", args("hers", R"(,"contactId":"u-ana")")));
+    CHECK(received() == before + 1);
+    CHECK(w.Count("SELECT count(*) FROM cases WHERE id IN "
+                  "('for-ana','own','hers')") == 3);
+    // A key spelled with an escape has no index: the text is read.
+    CHECK(push(agent, "ag-3", args("escaped", R"(,"contact\u0049d":"u-ana")")));
+    CHECK(received() == before + 2);
+  }
+
   TEST_CASE("a resolved case gets a reminder at N/2 days and closes at N") {
     MailWorld w;
     Session agent = LoginAs(*w.service, "agente@desk.example.co");

@@ -1,5 +1,6 @@
 #include "mail/notifications.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "mail/mail_text.h"
@@ -184,12 +185,24 @@ Status QueueMutationNotifications(WriteTx& tx, const MutationRecord& m,
   auto name = MutationNameFromString(m.name);
   if (!name) return Status::Ok();
   // A case filed for oneself notifies no one; with deferred args that is
-  // told from the text, without building the tree: no "contactId" in it and
-  // no escape that could spell one.
-  if (*name == MutationName::kCreateCase && !m.args_text.empty() &&
-      m.args_text.find("contactId") == std::string::npos &&
-      m.args_text.find('\\') == std::string::npos) {
-    return Status::Ok();
+  // told without building the tree: from the decoder's index of the
+  // members (it exists only when no key has an escape), or from the text:
+  // no "contactId" in it and no escape that could spell one.
+  if (*name == MutationName::kCreateCase && !m.args_text.empty()) {
+    bool may_name_contact = true;
+    if (!m.args_index.empty()) {
+      may_name_contact =
+          std::any_of(m.args_index.begin(), m.args_index.end(),
+                      [&m](const ArgsMemberIndex& member) {
+                        return std::string_view(m.args_text)
+                                   .substr(member.key_offset,
+                                           member.key_size) == "contactId";
+                      });
+    } else {
+      may_name_contact = m.args_text.find("contactId") != std::string::npos ||
+                         m.args_text.find('\\') != std::string::npos;
+    }
+    if (!may_name_contact) return Status::Ok();
   }
   Json storage;
   const Json& args = ArgsTree(m, &storage);
