@@ -19,7 +19,8 @@
 //    and NORMAL, next to two plain SQLite loops inserting the same rows in
 //    transactions of the same size: into a bare table of the same columns
 //    (no secondary index), and into the server's own cases table (its
-//    schema, indexes included: the ceiling for the same rows);
+//    schema, indexes included: the ceiling for the same rows). The three
+//    take turns, ten slices each (ComparePush);
 // 2. initial pull of 100,000 cases (rows/s);
 // 3. poke latency p50/p99 from a push to a waiting client;
 // 4. wrk on /healthz, a small authenticated pull and the trivial
@@ -31,6 +32,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -38,7 +40,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -168,6 +172,70 @@ class Client {
   std::string body_;
 };
 
+// The push loop's client: one keep-alive socket, each request written as
+// bytes prepared before the clock starts, each response read up to its
+// Content-Length. libcurl's per-request work (options, header lists, its
+// poll loop) ran on the measured path while the server waited for the next
+// request; this leaves the server's work and the loopback round trip.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      std::perror("connect");
+      std::exit(1);
+    }
+  }
+  ~RawClient() { close(fd_); }
+  RawClient(const RawClient&) = delete;
+
+  // Sends `request` (a whole HTTP/1.1 request); the response's status.
+  // body() is its body.
+  int Send(const std::string& request) {
+    for (size_t sent = 0; sent < request.size();) {
+      ssize_t n = write(fd_, request.data() + sent, request.size() - sent);
+      if (n <= 0) Fail("write");
+      sent += static_cast<size_t>(n);
+    }
+    size_t end;
+    while ((end = in_.find("\r\n\r\n")) == std::string::npos) ReadSome();
+    std::string head = in_.substr(0, end + 2);
+    for (char& c : head) c = static_cast<char>(std::tolower(c));
+    size_t length_at = head.find("\r\ncontent-length:");
+    if (head.compare(0, 9, "http/1.1 ") != 0 ||
+        length_at == std::string::npos) {
+      Fail("a response without Content-Length");
+    }
+    int status = std::atoi(head.c_str() + 9);
+    size_t length = std::strtoull(head.c_str() + length_at + 17, nullptr, 10);
+    while (in_.size() < end + 4 + length) ReadSome();
+    body_.assign(in_, end + 4, length);
+    in_.erase(0, end + 4 + length);
+    return status;
+  }
+  const std::string& body() const { return body_; }
+
+ private:
+  void ReadSome() {
+    char buf[65536];
+    ssize_t n = read(fd_, buf, sizeof buf);
+    if (n <= 0) Fail("read");
+    in_.append(buf, static_cast<size_t>(n));
+  }
+  [[noreturn]] static void Fail(const char* what) {
+    std::fprintf(stderr, "push client: %s failed\n", what);
+    std::exit(1);
+  }
+
+  int fd_;
+  std::string in_, body_;
+};
+
 struct Login {
   std::string role, email, password, account;
 };
@@ -287,30 +355,61 @@ Json CreateCase(const Json& ids, int64_t id) {
               {"clientTime", NowIso()}};
 }
 
+// `total` createCase mutations, numbered from 1 (ids made now).
+std::vector<Json> CreateCases(const Json& ids, int total) {
+  std::vector<Json> mutations;
+  mutations.reserve(static_cast<size_t>(total));
+  for (int i = 0; i < total; ++i) mutations.push_back(CreateCase(ids, i + 1));
+  return mutations;
+}
+
+// One client pushing given mutations in batches, every request encoded
+// before any is timed: the figure is the server's.
+class Pusher {
+ public:
+  Pusher(uint16_t port, const std::string& token,
+         const std::vector<Json>& mutations, int batch)
+      : client_(port) {
+    std::string client_id = "bench-" + Uuid();
+    for (size_t i = 0; i < mutations.size();) {
+      Json m = Json::array();
+      for (int k = 0; k < batch && i < mutations.size(); ++k, ++i) {
+        m.push_back(mutations[i]);
+      }
+      std::string body =
+          DumpJson(Json{{"clientId", client_id}, {"mutations", m}});
+      requests_.push_back(
+          "POST /api/v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1:" +
+          std::to_string(port) + "\r\nAuthorization: Bearer " + token +
+          "\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+  }
+  size_t requests() const { return requests_.size(); }
+
+  // Sends requests [from, to); the seconds it took.
+  double Push(size_t from, size_t to) {
+    auto t0 = Clock::now();
+    for (size_t i = from; i < to; ++i) {
+      int s = client_.Send(requests_[i]);
+      if (s != 200) {
+        std::fprintf(stderr, "push failed: %d %s\n", s, client_.body().c_str());
+        std::exit(1);
+      }
+    }
+    return Seconds(t0, Clock::now());
+  }
+
+ private:
+  RawClient client_;
+  std::vector<std::string> requests_;
+};
+
 // Pushes `total` createCase mutations in batches; returns mutations/s.
 double PushRate(uint16_t port, const std::string& token, const Json& ids,
                 int batch, int total) {
-  Client c(port);
-  std::string client = "bench-" + Uuid();
-  // Encode every request first: the figure is the server's.
-  std::vector<std::string> bodies;
-  int64_t next = 1;
-  while (next <= total) {
-    Json m = Json::array();
-    for (int i = 0; i < batch && next <= total; ++i) {
-      m.push_back(CreateCase(ids, next++));
-    }
-    bodies.push_back(DumpJson(Json{{"clientId", client}, {"mutations", m}}));
-  }
-  auto t0 = Clock::now();
-  for (const auto& b : bodies) {
-    long s = c.Request("POST", "/api/v1/sync/push", b, token);
-    if (s != 200) {
-      std::fprintf(stderr, "push failed: %ld %s\n", s, c.body().c_str());
-      std::exit(1);
-    }
-  }
-  return total / Seconds(t0, Clock::now());
+  Pusher pusher(port, token, CreateCases(ids, total), batch);
+  return total / pusher.Push(0, pusher.requests());
 }
 
 std::string Run(const std::string& cmd) {
@@ -344,85 +443,138 @@ std::string ServerSchemaDb(const std::string& bin) {
   return path;
 }
 
-// The same rows, inserted by a plain loop in transactions of `batch` rows:
-// into a bare table of the same columns without secondary indexes when
-// `schema_db` is "", or else into the cases table of a copy of `schema_db`
-// (the server's schema, see ServerSchemaDb).
-double SqliteRate(const std::string& synchronous, const Json& ids, int batch,
-                  int total, const std::string& schema_db = "") {
-  std::string path = "bench-plain-" + Uuid().substr(0, 8) + ".db";
-  if (!schema_db.empty()) fs::copy_file(schema_db, path);
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-  sqlite3_exec(db, ("PRAGMA synchronous=" + synchronous).c_str(), nullptr,
-               nullptr, nullptr);
-  if (schema_db.empty()) {
-    sqlite3_exec(db,
-                 "CREATE TABLE cases(id TEXT PRIMARY KEY, number TEXT, "
-                 "account_id TEXT, contact_id TEXT, service_id TEXT, "
-                 "product_id TEXT, issue_type_id TEXT, contact_hours TEXT, "
-                 "contact_phone TEXT, subject TEXT, description TEXT, "
-                 "priority INT, state TEXT, channel TEXT, created_at TEXT, "
-                 "updated_at TEXT, seq INT)",
-                 nullptr, nullptr, nullptr);
-  }
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO cases(id, number, account_id, contact_id, "
-                     "service_id, product_id, issue_type_id, contact_hours, "
-                     "contact_phone, subject, description, priority, state, "
-                     "channel, created_at, updated_at, seq) "
-                     "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     -1, &st, nullptr);
-  std::vector<Json> rows;
-  for (int i = 0; i < total; ++i) rows.push_back(CreateCase(ids, i + 1));
-  // Warm up as the server's database is: a WAL that has grown and been
-  // checkpointed is overwritten in place, so commits do not grow the file
-  // (growing it makes every fsync also write metadata).
-  sqlite3_exec(db, "CREATE TABLE warm(x BLOB)", nullptr, nullptr, nullptr);
-  for (int i = 0; i < 200; ++i) {
-    sqlite3_exec(db, "INSERT INTO warm VALUES(zeroblob(16000))", nullptr,
-                 nullptr, nullptr);
-  }
-  sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
-  auto t0 = Clock::now();
-  for (int i = 0; i < total;) {
-    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    for (int k = 0; k < batch && i < total; ++k, ++i) {
-      const Json& a = rows[i]["args"];
-      std::string text[] = {a["id"],
-                            casesync::FormatCaseNumber(i + 1),
-                            "acc",
-                            "usr",
-                            a["serviceId"],
-                            a["productId"],
-                            a["issueTypeId"],
-                            a["contactHours"],
-                            a["contactPhone"],
-                            a["subject"],
-                            a["description"]};
-      for (int c = 0; c < 11; ++c) {
-        sqlite3_bind_text(st, c + 1, text[c].c_str(), -1, SQLITE_TRANSIENT);
-      }
-      sqlite3_bind_int(st, 12, 3);
-      sqlite3_bind_text(st, 13, "new", -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 14, "web", -1, SQLITE_STATIC);
-      std::string now = NowIso();
-      sqlite3_bind_text(st, 15, now.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(st, 16, now.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st, 17, i + 1);
-      sqlite3_step(st);
-      sqlite3_reset(st);
+// The same rows as the pushes, inserted by a plain loop in transactions of
+// `batch` rows: into a bare table of the same columns without secondary
+// indexes when `schema_db` is "", or else into the cases table of a copy of
+// `schema_db` (the server's schema, see ServerSchemaDb). Every value is
+// taken out of the mutations before anything is timed; the clock is read
+// once a transaction, as the server reads it once a push.
+class SqliteLoop {
+ public:
+  SqliteLoop(const std::string& synchronous, const std::vector<Json>& mutations,
+             int batch, const std::string& schema_db = "")
+      : batch_(batch), path_("bench-plain-" + Uuid().substr(0, 8) + ".db") {
+    if (!schema_db.empty()) fs::copy_file(schema_db, path_);
+    sqlite3_open(path_.c_str(), &db_);
+    Exec("PRAGMA journal_mode=WAL");
+    Exec("PRAGMA synchronous=" + synchronous);
+    if (schema_db.empty()) {
+      Exec(
+          "CREATE TABLE cases(id TEXT PRIMARY KEY, number TEXT, "
+          "account_id TEXT, contact_id TEXT, service_id TEXT, "
+          "product_id TEXT, issue_type_id TEXT, contact_hours TEXT, "
+          "contact_phone TEXT, subject TEXT, description TEXT, "
+          "priority INT, state TEXT, channel TEXT, created_at TEXT, "
+          "updated_at TEXT, seq INT)");
     }
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_prepare_v2(db_,
+                       "INSERT INTO cases(id, number, account_id, contact_id, "
+                       "service_id, product_id, issue_type_id, contact_hours, "
+                       "contact_phone, subject, description, priority, state, "
+                       "channel, created_at, updated_at, seq) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       -1, &insert_, nullptr);
+    rows_.reserve(mutations.size());
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Json& a = mutations[i]["args"];
+      rows_.push_back({a["id"],
+                       casesync::FormatCaseNumber(static_cast<int64_t>(i) + 1),
+                       "acc", "usr", a["serviceId"], a["productId"],
+                       a["issueTypeId"], a["contactHours"], a["contactPhone"],
+                       a["subject"], a["description"]});
+    }
+    // Warm up as the server's database is: a WAL that has grown and been
+    // checkpointed is overwritten in place, so commits do not grow the file
+    // (growing it makes every fsync also write metadata).
+    Exec("CREATE TABLE warm(x BLOB)");
+    for (int i = 0; i < 200; ++i)
+      Exec("INSERT INTO warm VALUES(zeroblob(16000))");
+    Exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
-  double rate = total / Seconds(t0, Clock::now());
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix, ec);
-  return rate;
+  ~SqliteLoop() {
+    sqlite3_finalize(insert_);
+    sqlite3_close(db_);
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      fs::remove(path_ + suffix, ec);
+    }
+  }
+  SqliteLoop(const SqliteLoop&) = delete;
+
+  // Inserts the rows of requests [from, to) (a request is `batch` rows);
+  // the seconds it took.
+  double Insert(size_t from, size_t to) {
+    size_t first = from * static_cast<size_t>(batch_);
+    size_t last = std::min(rows_.size(), to * static_cast<size_t>(batch_));
+    auto t0 = Clock::now();
+    for (size_t i = first; i < last;) {
+      Exec("BEGIN IMMEDIATE");
+      std::string now = NowIso();
+      for (int k = 0; k < batch_ && i < last; ++k, ++i) {
+        const Row& row = rows_[i];
+        for (int c = 0; c < 11; ++c) {
+          sqlite3_bind_text(insert_, c + 1, row[c].c_str(), -1,
+                            SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_int(insert_, 12, 3);
+        sqlite3_bind_text(insert_, 13, "new", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert_, 14, "web", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert_, 15, now.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert_, 16, now.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert_, 17, static_cast<sqlite3_int64>(i) + 1);
+        sqlite3_step(insert_);
+        sqlite3_reset(insert_);
+      }
+      Exec("COMMIT");
+    }
+    return Seconds(t0, Clock::now());
+  }
+
+ private:
+  using Row = std::array<std::string, 11>;
+  void Exec(const std::string& sql) {
+    sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+
+  int batch_;
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  std::vector<Row> rows_;
+};
+
+// One cell of the push table: the server and both loops on the same rows,
+// in kSlices turns each, taken in alternating order (server first, then
+// the loops first), so that a minute in which the VM is slower or faster
+// falls on all three alike. Rates in rows (mutations) per second.
+struct PushComparison {
+  double server = 0, plain = 0, schema = 0;
+};
+constexpr size_t kSlices = 10;
+
+PushComparison ComparePush(uint16_t port, const std::string& token,
+                           const Json& ids, const std::string& synchronous,
+                           int batch, int total, const std::string& schema_db) {
+  std::vector<Json> mutations = CreateCases(ids, total);
+  Pusher pusher(port, token, mutations, batch);
+  SqliteLoop plain(synchronous, mutations, batch);
+  SqliteLoop schema(synchronous, mutations, batch, schema_db);
+  double server_s = 0, plain_s = 0, schema_s = 0;
+  size_t requests = pusher.requests();
+  for (size_t slice = 0; slice < kSlices; ++slice) {
+    size_t from = requests * slice / kSlices;
+    size_t to = requests * (slice + 1) / kSlices;
+    if (slice % 2 == 0) {
+      server_s += pusher.Push(from, to);
+      plain_s += plain.Insert(from, to);
+      schema_s += schema.Insert(from, to);
+    } else {
+      schema_s += schema.Insert(from, to);
+      plain_s += plain.Insert(from, to);
+      server_s += pusher.Push(from, to);
+    }
+  }
+  return {total / server_s, total / plain_s, total / schema_s};
 }
 
 // Mutations per push-table cell.
@@ -540,8 +692,9 @@ int main(int argc, char** argv) {
     std::printf(
         "  (schema loop, the ceiling: the same rows into the server's own "
         "cases table and indexes;\n   plain loop: into a bare table of the "
-        "same columns, to show what the indexes cost;\n   ratio: the median "
-        "of each run's server/loop ratio)\n");
+        "same columns, to show what the indexes cost;\n   the three take "
+        "turns in 10 slices of each run; ratio: the median of each run's "
+        "server/loop ratio)\n");
     struct Cell {
       std::vector<double> server, plain, schema;
     };
@@ -558,10 +711,11 @@ int main(int argc, char** argv) {
           int batch = batches[bi];
           int total = PushTotal(batch, quick);
           Cell& cell = cells[si][bi];
-          cell.server.push_back(
-              PushRate(server.port(), token, ids, batch, total));
-          cell.plain.push_back(SqliteRate(sync, ids, batch, total));
-          cell.schema.push_back(SqliteRate(sync, ids, batch, total, schema));
+          PushComparison rates = ComparePush(server.port(), token, ids, sync,
+                                             batch, total, schema);
+          cell.server.push_back(rates.server);
+          cell.plain.push_back(rates.plain);
+          cell.schema.push_back(rates.schema);
         }
         std::error_code ec;
         if (!schema.empty()) {
