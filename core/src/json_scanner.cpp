@@ -102,6 +102,9 @@ size_t SkipPlainStringBytes(std::string_view text, size_t pos) {
   return pos;
 }
 
+// Digits that always fit an int64 (and so a uint64): no overflow check.
+constexpr size_t kSafeDigits = 18;
+
 JsonInteger ClassifyNumber(std::string_view raw) {
   JsonInteger n;
   for (char c : raw) {
@@ -110,10 +113,16 @@ JsonInteger ClassifyNumber(std::string_view raw) {
   bool negative = raw.front() == '-';
   std::string_view digits = negative ? raw.substr(1) : raw;
   uint64_t magnitude = 0;
-  for (char c : digits) {
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (magnitude > (std::numeric_limits<uint64_t>::max() - d) / 10) return n;
-    magnitude = magnitude * 10 + d;
+  if (digits.size() <= kSafeDigits) {
+    for (char c : digits) magnitude = magnitude * 10 + (c - '0');
+  } else {
+    for (char c : digits) {
+      uint64_t d = static_cast<uint64_t>(c - '0');
+      if (magnitude > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+        return n;
+      }
+      magnitude = magnitude * 10 + d;
+    }
   }
   if (negative) {
     constexpr uint64_t kMinMagnitude =
@@ -266,8 +275,20 @@ bool JsonScanner::SkipValue(JsonSpan* out) {
   if (!PeekKind(&kind)) return false;
   JsonSpan local;
   if (out == nullptr) out = &local;
-  if (kind != JsonKind::kObject && kind != JsonKind::kArray) {
-    return ReadScalar(out);
+  switch (kind) {  // scalars: as ReadScalar, without a second PeekKind
+    case JsonKind::kString:
+      return ScanString(out);
+    case JsonKind::kNumber:
+      return ScanNumber(out);
+    case JsonKind::kTrue:
+      return ScanLiteral("true", kind, out);
+    case JsonKind::kFalse:
+      return ScanLiteral("false", kind, out);
+    case JsonKind::kNull:
+      return ScanLiteral("null", kind, out);
+    case JsonKind::kArray:
+    case JsonKind::kObject:
+      break;
   }
   size_t start = pos_;
   bool done = false;
@@ -332,7 +353,10 @@ bool JsonScanner::ScanNumber(JsonSpan* out) {
   out->escaped = false;
   // An integer beyond 64 bits is read as a float, which must be finite
   // (nlohmann: "number overflow").
-  if (!is_float && ClassifyNumber(out->raw).is_integer) return true;
+  if (!is_float &&
+      (pos_ - start <= kSafeDigits || ClassifyNumber(out->raw).is_integer)) {
+    return true;
+  }
   number_buffer_.assign(out->raw);
   double value = std::strtod(number_buffer_.c_str(), nullptr);
   if (!std::isfinite(value)) return Malformed();
