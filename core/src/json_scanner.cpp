@@ -254,6 +254,10 @@ bool JsonScanner::PeekKind(JsonKind* kind) {
 bool JsonScanner::ReadScalar(JsonSpan* out) {
   JsonKind kind = JsonKind::kNull;
   if (!PeekKind(&kind)) return false;
+  return ScanScalar(kind, out);
+}
+
+bool JsonScanner::ScanScalar(JsonKind kind, JsonSpan* out) {
   switch (kind) {
     case JsonKind::kString:
       return ScanString(out);
@@ -275,20 +279,8 @@ bool JsonScanner::SkipValue(JsonSpan* out) {
   if (!PeekKind(&kind)) return false;
   JsonSpan local;
   if (out == nullptr) out = &local;
-  switch (kind) {  // scalars: as ReadScalar, without a second PeekKind
-    case JsonKind::kString:
-      return ScanString(out);
-    case JsonKind::kNumber:
-      return ScanNumber(out);
-    case JsonKind::kTrue:
-      return ScanLiteral("true", kind, out);
-    case JsonKind::kFalse:
-      return ScanLiteral("false", kind, out);
-    case JsonKind::kNull:
-      return ScanLiteral("null", kind, out);
-    case JsonKind::kArray:
-    case JsonKind::kObject:
-      break;
+  if (kind != JsonKind::kObject && kind != JsonKind::kArray) {
+    return ScanScalar(kind, out);  // the kind is known: no second PeekKind
   }
   size_t start = pos_;
   bool done = false;

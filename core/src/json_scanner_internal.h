@@ -125,6 +125,8 @@ class JsonScanner {
 
   bool Malformed();
   bool SkipWhitespace();  // false at the end of the text
+  // A string, number or literal of `kind` (the next byte's, PeekKind).
+  bool ScanScalar(JsonKind kind, JsonSpan* out);
   bool ScanString(JsonSpan* out);
   bool ScanNumber(JsonSpan* out);
   bool ScanLiteral(std::string_view word, JsonKind kind, JsonSpan* out);
