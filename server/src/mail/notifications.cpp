@@ -186,16 +186,22 @@ Status QueueMutationNotifications(WriteTx& tx, const MutationRecord& m,
   if (!name) return Status::Ok();
   // A case filed for oneself notifies no one; with deferred args that is
   // told without building the tree: from the decoder's index of the
-  // members (it exists only when no key has an escape), or from the text:
-  // no "contactId" in it and no escape that could spell one.
+  // members (it exists only when no key has an escape; one that does not
+  // fit the text is not trusted), or from the text: no "contactId" in it
+  // and no escape that could spell one.
   if (*name == MutationName::kCreateCase && !m.args_text.empty()) {
+    const std::string_view text = m.args_text;
+    auto fits = [text](const ArgsMemberIndex& member) {
+      return member.key_offset <= text.size() &&
+             member.key_size <= text.size() - member.key_offset;
+    };
     bool may_name_contact = true;
-    if (!m.args_index.empty()) {
+    if (!m.args_index.empty() &&
+        std::all_of(m.args_index.begin(), m.args_index.end(), fits)) {
       may_name_contact =
           std::any_of(m.args_index.begin(), m.args_index.end(),
-                      [&m](const ArgsMemberIndex& member) {
-                        return std::string_view(m.args_text)
-                                   .substr(member.key_offset,
+                      [text](const ArgsMemberIndex& member) {
+                        return text.substr(member.key_offset,
                                            member.key_size) == "contactId";
                       });
     } else {
