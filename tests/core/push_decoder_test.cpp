@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -68,8 +69,30 @@ std::string Summary(const Result<PushRequest>& r) {
   return out;
 }
 
+// Everything a request decoded with deferred args holds, the args' text
+// and index included, as comparable text.
+std::string Exact(const PushRequest& r) {
+  std::string out = "client=" + r.client_id + "\n";
+  for (const MutationRecord& m : r.mutations) {
+    out += std::to_string(m.id) + " " + m.name + " " + m.client_time + " " +
+           m.args_text + " tree=" + DumpJson(m.args) + " index=";
+    for (const ArgsMemberIndex& e : m.args_index) {
+      out += std::to_string(e.key_offset) + "+" + std::to_string(e.key_size) +
+             ":" + std::to_string(e.value_offset) + "+" +
+             std::to_string(e.value_size) + "/" + std::to_string(e.kind) +
+             (e.escaped ? "e" : "") + ",";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+int plain_accepted = 0;  // texts the plain fast path read (Agree)
+
 // The decoders on `text` (the fast one building args trees and deferring
-// them): true when they agree with the DOM decoder.
+// them): true when they agree with the DOM decoder, and, when the plain
+// path for client requests reads the text, when it gives exactly what the
+// general reader gives.
 bool Agree(std::string_view text) {
   std::string want = Summary(DecodePushRequestDom(text));
   std::string got = Summary(DecodePushRequest(text));
@@ -80,6 +103,15 @@ bool Agree(std::string_view text) {
     CHECK(got == want);
     CHECK(deferred == want);
     return false;
+  }
+  if (std::optional<PushRequest> plain = DecodePlainPushRequest(text)) {
+    ++plain_accepted;
+    Result<PushRequest> general =
+        DecodePushRequestGeneral(text, ArgsDecoding::kDeferArgs);
+    INFO("text: ", std::string(text.substr(0, 400)));
+    REQUIRE(general.ok());
+    CHECK(Exact(*plain) == Exact(*general));
+    return Exact(*plain) == Exact(*general);
   }
   return true;
 }
@@ -247,13 +279,16 @@ TEST_SUITE("push decoder") {
   TEST_CASE("the fast decoder reads generated valid requests as the DOM one") {
     RequestGen gen(20261129);
     int accepted = 0;
+    plain_accepted = 0;
     for (int i = 0; i < 400; ++i) {
       std::string text = gen.Request();
       REQUIRE(Agree(text));
       if (DecodePushRequestDom(text).ok()) ++accepted;
     }
-    // The generator makes valid requests: all must decode.
+    // The generator makes valid requests: all must decode. Those without
+    // escapes, nested args or floats take the plain path.
     CHECK(accepted == 400);
+    CHECK(plain_accepted > 20);
   }
 
   TEST_CASE("every truncation of a request is refused the same way") {
@@ -467,6 +502,75 @@ TEST_SUITE("push decoder") {
     // Raw controls and a bare quote are refused; the other seven kinds
     // decode (1,225 strings each).
     CHECK(accepted == 7 * 1225);
+  }
+
+  TEST_CASE("plain client requests take the fast path, others the general") {
+    auto with = [](std::string_view mutation) {
+      return Body("[" + std::string(mutation) + "]");
+    };
+    const std::string plain_args =
+        R"({"caseId":"c-1","priority":2,"neg":-7,"zero":0,"t":true,)"
+        R"("f":false,"n":null,"text":"Añadí y €, DEL: )" +
+        std::string(1, '\x7f') + R"("})";
+    const std::vector<std::string> plain = {
+        with(Mutation(1)),
+        with(Mutation(3, "setPriority", plain_args)),
+        with(Mutation(1, "acceptCase", "{}")),
+        with(Mutation(1, "acceptCase", " { \"caseId\" :\t\"c1\"\r\n} ")),
+        " \n" + Body("[" + Mutation(7) + " , " + Mutation(8) + "]") + "\n ",
+        R"({"mutations":[{"clientTime":")" + std::string(kTime) +
+            R"(","args":{"caseId":"c1"},"name":"acceptCase","id":9}],)"
+            R"("clientId":"c-1"})",
+        Body("[]"),
+    };
+    for (const std::string& text : plain) {
+      CAPTURE(text);
+      CHECK(DecodePlainPushRequest(text).has_value());
+      CHECK(Agree(text));
+    }
+    const std::vector<std::string> general = {
+        with(Mutation(1, "acceptCase", R"({"caseId":"c\u00e9"})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","x":{"y":1}})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","x":[1]})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","x":1.5})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","x":1e3})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","x":0123})")),
+        with(Mutation(1, "acceptCase",
+                      R"({"caseId":"c1","x":1234567890123456789})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1","caseId":"c2"})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":"c1",})")),
+        with(Mutation(1, "acceptCase", R"({"caseId":tru})")),
+        with(Mutation(1, "nosuchMutation")),
+        with(R"({"id":0,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + "\"}"),
+        with(R"({"id":01,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + "\"}"),
+        with(R"({"id":1,"name":"acceptCase","args":{},"clientTime":"ayer"})"),
+        with(R"({"id":1,"name":"acceptCase","args":{}})"),
+        with(R"({"id":1,"id":1,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + "\"}"),
+        with(R"({"id":1,"name":"acceptCase","args":{},"clientTime":")" +
+             std::string(kTime) + R"(","extra":1})"),
+        with(R"({"id":1,"name":"acceptCase","args":"x","clientTime":")" +
+             std::string(kTime) + "\"}"),
+        Body("[" + Mutation(1) + "," + Mutation(3) + "]"),
+        Body("[" + Mutation(1) + "]", R"(,"extra":1)"),
+        R"({"clientId":"c 1","mutations":[]})",
+        R"({"clientId":"c-1","clientId":"c-2","mutations":[]})",
+        R"({"clientId":"c-1"})",
+        "\xEF\xBB\xBF" + Body("[" + Mutation(1) + "]"),
+        Body("[" + Mutation(1) + "]") + "x",
+        Body("[" + Mutation(1) + "]").substr(0, 50),
+        with(Mutation(1, "acceptCase",
+                      R"({"caseId":"c)" + std::string(1, '\x01') + R"("})")),
+    };
+    for (const std::string& text : general) {
+      CAPTURE(text);
+      CHECK(!DecodePlainPushRequest(text).has_value());
+      CHECK(Agree(text));
+      CHECK(Summary(DecodePushRequest(text, ArgsDecoding::kDeferArgs)) ==
+            Summary(DecodePushRequestGeneral(text, ArgsDecoding::kDeferArgs)));
+    }
   }
 
   TEST_CASE("args keep the Json types nlohmann's parser gives them") {

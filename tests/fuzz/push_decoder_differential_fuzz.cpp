@@ -3,7 +3,9 @@
 // bytes. Both must refuse the same inputs with the same code and message, and
 // accept the same inputs with the same request, args of the same Json types;
 // so must the fast decoder when it defers args as text (the server's way),
-// once ArgsTree builds them.
+// once ArgsTree builds them. With deferred args, the plain path for client
+// requests must, whenever it reads an input, give exactly what the general
+// reader gives: the args' text and index included.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -81,6 +83,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
         }
       }
+    }
+  }
+  if (auto plain = casesync::DecodePlainPushRequest(text)) {
+    auto general = casesync::DecodePushRequestGeneral(
+        text, casesync::ArgsDecoding::kDeferArgs);
+    Require(general.ok(), "the plain path reads only what the general does");
+    Require(plain->client_id == general->client_id &&
+                plain->mutations.size() == general->mutations.size(),
+            "plain: same request");
+    for (size_t i = 0; i < plain->mutations.size(); ++i) {
+      const casesync::MutationRecord& a = plain->mutations[i];
+      const casesync::MutationRecord& b = general->mutations[i];
+      Require(a.id == b.id && a.name == b.name &&
+                  a.client_time == b.client_time &&
+                  a.args_text == b.args_text && a.args_index == b.args_index &&
+                  a.args.is_null() && b.args.is_null(),
+              "plain: same mutation");
     }
   }
   return 0;

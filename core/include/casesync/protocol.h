@@ -187,6 +187,12 @@ const Json& ArgsTree(const MutationRecord& m, Json* storage);
 // The previous decoder (ParseJson into a Json document, then the grammar over
 // it): the reference of the differential tests and fuzzer only.
 Result<PushRequest> DecodePushRequestDom(std::string_view text);
+// The two paths of DecodePushRequest with kDeferArgs, for the tests, which
+// check that they agree: the fast one for the plain requests clients send
+// (nullopt for anything else, refused or not), and the general one.
+std::optional<PushRequest> DecodePlainPushRequest(std::string_view text);
+Result<PushRequest> DecodePushRequestGeneral(std::string_view text,
+                                             ArgsDecoding args);
 std::string EncodePushRequest(const PushRequest& r);
 Result<PushResponse> DecodePushResponse(std::string_view text);
 std::string EncodePushResponse(const PushResponse& r);
