@@ -7,10 +7,6 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "casesync/protocol.h"
 #include "json_scanner_internal.h"
 #include "swar_internal.h"
@@ -66,22 +62,11 @@ size_t CodePointBytes(uint32_t cp) {
 size_t SkipPlainStringBytes(std::string_view text, size_t pos) {
 #if defined(__SSE2__)
   // Sixteen bytes at a time where the target has SSE2 (the native server):
-  // a push's keys and values are mostly one or two such blocks. Bytes are
-  // compared as signed, so the controls are exactly those in [0, 0x20).
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  const __m128i minus_one = _mm_set1_epi8(-1);
+  // a push's keys and values are mostly one or two such blocks.
   while (pos + 16 <= text.size()) {
-    __m128i block =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + pos));
-    __m128i control = _mm_and_si128(_mm_cmplt_epi8(block, space),
-                                    _mm_cmpgt_epi8(block, minus_one));
-    __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote),
-                                  _mm_cmpeq_epi8(block, backslash)),
-                     control);
-    int mask = _mm_movemask_epi8(special);
+    __m128i block = swar::Load16(text.data() + pos);
+    int mask = swar::Mask16Equal(block, '"') | swar::Mask16Equal(block, '\\') |
+               swar::Mask16Control(block);
     if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(mask));
     pos += 16;
   }

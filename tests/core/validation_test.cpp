@@ -350,6 +350,22 @@ TEST_SUITE("validation") {
     }
   }
 
+  TEST_CASE("UTF-8 is checked at every offset of a long text") {
+    // ASCII runs are skipped 16 or 8 bytes at a time: a bad byte, a cut
+    // sequence and a good one at every offset of texts around those sizes.
+    for (size_t size = 1; size <= 40; ++size) {
+      for (size_t at = 0; at < size; ++at) {
+        std::string text(size, 'a');
+        text[at] = '\xFF';
+        CHECK(!IsValidUtf8(text));
+        text[at] = '\xC3';  // a lead byte followed by ASCII: cut short
+        CHECK(!IsValidUtf8(text));
+        text.replace(at, 1, "\xC3\xB1");  // 'ñ'
+        CHECK(IsValidUtf8(text));
+      }
+    }
+  }
+
   TEST_CASE("invalid UTF-8 is reported before anything else") {
     for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "Descripci\xC3",
                             "\xF4\x90\x80\x80", "   \xFF   ", "\x01\xC0\xAF"}) {
