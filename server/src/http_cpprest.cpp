@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -160,7 +161,10 @@ class CppRestListener : public Listener {
     HttpRequest out;
     std::shared_ptr<Responder> responder;
     concurrency::streams::streambuf<uint8_t> buffer;
-    std::vector<uint8_t> chunk;
+    // Not zeroed first (make_unique_for_overwrite): every byte read is
+    // written by getn before it is used.
+    std::unique_ptr<uint8_t[]> chunk;
+    size_t chunk_size = 0;
     size_t expected = 0;  // Content-Length, or kChunked
   };
   static constexpr size_t kChunked = static_cast<size_t>(-1);
@@ -200,8 +204,9 @@ class CppRestListener : public Listener {
       }
       body->expected = chunked ? kChunked : static_cast<size_t>(declared);
       body->out.body.reserve(chunked ? kReadChunk : declared);
-      body->chunk.resize(chunked ? kReadChunk
-                                 : std::min<size_t>(kReadChunk, declared));
+      body->chunk_size =
+          chunked ? kReadChunk : std::min<size_t>(kReadChunk, declared);
+      body->chunk = std::make_unique_for_overwrite<uint8_t[]>(body->chunk_size);
       body->buffer = request.body().streambuf();
       ReadMore(body);
     } catch (const std::exception& e) {
@@ -246,9 +251,9 @@ class CppRestListener : public Listener {
           Dispatch(body);
           return;
         }
-        size_t want = std::min(body->chunk.size(),
-                               body->expected - body->out.body.size());
-        auto task = body->buffer.getn(body->chunk.data(), want);
+        size_t want =
+            std::min(body->chunk_size, body->expected - body->out.body.size());
+        auto task = body->buffer.getn(body->chunk.get(), want);
         if (!task.is_done()) {
           task.then([this, body](pplx::task<size_t> t) {
             if (Consume(body, t)) ReadMore(body);
@@ -287,7 +292,7 @@ class CppRestListener : public Listener {
       RefuseTooLarge(body);
       return false;
     }
-    body->out.body.append(reinterpret_cast<const char*>(body->chunk.data()), n);
+    body->out.body.append(reinterpret_cast<const char*>(body->chunk.get()), n);
     return true;
   }
 
