@@ -87,9 +87,6 @@ size_t SkipPlainStringBytes(std::string_view text, size_t pos) {
   return pos;
 }
 
-// Digits that always fit an int64 (and so a uint64): no overflow check.
-constexpr size_t kSafeDigits = 18;
-
 JsonInteger ClassifyNumber(std::string_view raw) {
   JsonInteger n;
   for (char c : raw) {
@@ -98,7 +95,7 @@ JsonInteger ClassifyNumber(std::string_view raw) {
   bool negative = raw.front() == '-';
   std::string_view digits = negative ? raw.substr(1) : raw;
   uint64_t magnitude = 0;
-  if (digits.size() <= kSafeDigits) {
+  if (digits.size() <= kAlwaysInt64Chars) {
     for (char c : digits) magnitude = magnitude * 10 + (c - '0');
   } else {
     for (char c : digits) {
@@ -187,8 +184,7 @@ bool JsonScanner::Malformed() {
 
 bool JsonScanner::SkipWhitespace() {
   while (pos_ < text_.size()) {
-    char c = text_[pos_];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return true;
+    if (!IsJsonWhitespace(text_[pos_])) return true;
     ++pos_;
   }
   return false;
@@ -330,8 +326,8 @@ bool JsonScanner::ScanNumber(JsonSpan* out) {
   out->escaped = false;
   // An integer beyond 64 bits is read as a float, which must be finite
   // (nlohmann: "number overflow").
-  if (!is_float &&
-      (pos_ - start <= kSafeDigits || ClassifyNumber(out->raw).is_integer)) {
+  if (!is_float && (pos_ - start <= kAlwaysInt64Chars ||
+                    ClassifyNumber(out->raw).is_integer)) {
     return true;
   }
   number_buffer_.assign(out->raw);

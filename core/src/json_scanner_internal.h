@@ -57,6 +57,14 @@ struct JsonInteger {
 };
 // Precondition: `raw` is a number the scanner accepted.
 JsonInteger ClassifyNumber(std::string_view raw);
+// A JSON integer of at most this many characters (a sign included) always
+// fits an int64, so needs no overflow check.
+constexpr size_t kAlwaysInt64Chars = 18;
+
+// JSON's whitespace (RFC 8259): space, tab, line feed, carriage return.
+inline bool IsJsonWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // The first position at or after `pos` holding '"', '\\' or a control
 // character (< 0x20), or text.size(): the end of a run of plain string bytes.

@@ -1258,11 +1258,7 @@ class PlainPushReader {
 
  private:
   void SkipWhitespace() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' ||
-            text_[pos_] == '\t')) {
-      ++pos_;
-    }
+    while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
   }
   // The next byte after whitespace, or '\0' at the end (never a JSON
   // token: the text was checked to hold no NUL).
@@ -1288,8 +1284,8 @@ class PlainPushReader {
     pos_ = end + 1;
     return true;
   }
-  // -?(0|[1-9][0-9]*) of at most 18 characters (always an int64), not
-  // followed by a fraction or an exponent: its text.
+  // -?(0|[1-9][0-9]*) of at most kAlwaysInt64Chars characters, not followed
+  // by a fraction or an exponent: its text.
   bool Integer(std::string_view* out) {
     size_t start = pos_;
     if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
@@ -1298,7 +1294,7 @@ class PlainPushReader {
       ++pos_;
     }
     if (pos_ == digits || (text_[digits] == '0' && pos_ - digits > 1) ||
-        pos_ - start > 18) {
+        pos_ - start > kAlwaysInt64Chars) {
       return false;
     }
     if (pos_ < text_.size() &&
