@@ -93,7 +93,7 @@ CatalogIndex::CatalogIndex(const std::vector<CatalogItem>& items) {
 }
 
 const CatalogItem* CatalogIndex::FindCatalogItem(std::string_view id) const {
-  auto it = by_id_.find(std::string(id));
+  auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
 }
 

@@ -366,6 +366,135 @@ TEST_SUITE("validation") {
     }
   }
 
+  TEST_CASE("every byte at every offset of a plain ASCII text") {
+    // Plain printable ASCII is passed without the separate UTF-8, line end,
+    // trim and control passes: one odd byte anywhere must still get exactly
+    // the answer and the text those rules give, at every length around the
+    // eight-byte steps and at the length limit.
+    struct Expected {
+      std::string code;
+      std::string text;  // what the field holds afterwards
+    };
+    auto expected = [](std::string text, size_t at, unsigned char byte,
+                       size_t max_len, bool multiline) {
+      const bool at_end = at == 0 || at + 1 == text.size();
+      text[at] = static_cast<char>(byte);
+      const bool blank =
+          byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r';
+      if (byte >= 0x80) return Expected{"invalid_utf8", text};
+      if (blank && at_end) {
+        if (text.size() == 1) return Expected{"required", text};
+        text.erase(at, 1);  // trimmed
+      } else if (byte == '\r' && multiline) {
+        text[at] = '\n';  // a lone CR becomes LF
+      } else if (byte < 0x20 || byte == 0x7F) {
+        if (!multiline || (byte != '\t' && byte != '\n')) {
+          return Expected{"control_character", text};
+        }
+      }
+      if (text.size() > max_len) return Expected{"too_long", text};
+      return Expected{"", text};
+    };
+    std::vector<unsigned char> bytes = {0x00, 0x01, '\t', '\n', '\r',
+                                        0x1F, ' ',  '!',  '~',  0x7F,
+                                        0x80, 0xC2, 0xC3, 0xFF};
+    for (size_t size = 1; size <= 26; ++size) {
+      for (size_t at = 0; at < size; ++at) {
+        for (unsigned char byte : bytes) {
+          for (size_t max_len : {size, size - 1}) {
+            if (max_len == 0) continue;
+            for (bool multiline : {false, true}) {
+              const std::string plain(size, 'a');
+              const Expected want =
+                  expected(plain, at, byte, max_len, multiline);
+              std::string text = plain;
+              text[at] = static_cast<char>(byte);
+              CAPTURE(size);
+              CAPTURE(at);
+              CAPTURE(static_cast<int>(byte));
+              CAPTURE(max_len);
+              CAPTURE(multiline);
+              CHECK(TextCode(text, max_len, multiline) == want.code);
+              if (want.code.empty()) {
+                CHECK(text == want.text);
+              } else {
+                CHECK(text[at] == static_cast<char>(byte));  // untouched
+                CHECK(text.size() == size);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  TEST_CASE("every kind of character at every offset of a plain text") {
+    // The one-pass check also takes UTF-8, but not a 0xC2 lead byte (C1
+    // controls and U+00A0 start with it): each kind of character at every
+    // offset, in ASCII text and between accented letters, at the limit.
+    struct Kind {
+      std::string bytes;
+      const char* single;  // code in a single-line field
+      const char* multi;   // in a multi-line one
+      bool blank;          // trimmed at either end
+    };
+    const std::vector<Kind> kinds = {
+        {"\xC3\xB1", "", "", false},          // ñ
+        {"\xC2\xBF", "", "", false},          // ¿
+        {"\xE2\x82\xAC", "", "", false},      // €
+        {"\xF0\x9F\x94\x90", "", "", false},  // 🔐
+        {"\xC2\xA0", "", "", true},           // U+00A0
+        {"\xC2\x85", "control_character", "control_character", false},
+        {"\xC3", "invalid_utf8", "invalid_utf8", false},          // cut short
+        {"\xE2\x82", "invalid_utf8", "invalid_utf8", false},      // cut short
+        {"\xC0\xAF", "invalid_utf8", "invalid_utf8", false},      // overlong
+        {"\xED\xA0\x80", "invalid_utf8", "invalid_utf8", false},  // surrogate
+        {"\x7F", "control_character", "control_character", false},
+        {"\t", "control_character", "", true},
+    };
+    for (const char* filler : {"a", "\xC3\xA1"}) {  // 'a', 'á'
+      for (size_t before = 0; before <= 12; ++before) {
+        for (size_t after = 0; after <= 12; ++after) {
+          for (const Kind& kind : kinds) {
+            std::string text;
+            for (size_t i = 0; i < before; ++i) text += filler;
+            text += kind.bytes;
+            for (size_t i = 0; i < after; ++i) text += filler;
+            const bool at_end = before == 0 || after == 0;
+            const size_t code_points = before + after + 1;
+            for (size_t max_len : {code_points, code_points - 1}) {
+              if (max_len == 0) continue;
+              for (bool multiline : {false, true}) {
+                std::string want_code = multiline ? kind.multi : kind.single;
+                size_t want_points = code_points;
+                if (kind.blank && at_end) {
+                  want_code = before + after == 0 ? "required" : "";
+                  --want_points;
+                }
+                if (want_code.empty() && want_points > max_len) {
+                  want_code = "too_long";
+                }
+                std::string value = text;
+                CAPTURE(filler);
+                CAPTURE(before);
+                CAPTURE(after);
+                CAPTURE(kind.bytes);
+                CAPTURE(max_len);
+                CAPTURE(multiline);
+                CHECK(TextCode(value, max_len, multiline) == want_code);
+                if (!want_code.empty() || !(kind.blank && at_end)) {
+                  CHECK(value == text);  // untouched
+                } else {
+                  CHECK(value.size() == text.size() - kind.bytes.size());
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   TEST_CASE("invalid UTF-8 is reported before anything else") {
     for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "Descripci\xC3",
                             "\xF4\x90\x80\x80", "   \xFF   ", "\x01\xC0\xAF"}) {

@@ -4,6 +4,8 @@
 #ifndef CASESYNC_CATALOG_H_
 #define CASESYNC_CATALOG_H_
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,7 +28,15 @@ class CatalogIndex : public CatalogLookup {
   const CatalogItem* FindCatalogItem(std::string_view id) const override;
 
  private:
-  std::unordered_map<std::string, CatalogItem> by_id_;
+  // Looked up by string_view as it is (every createCase asks three times),
+  // without making a std::string of it first.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const {
+      return std::hash<std::string_view>{}(id);
+    }
+  };
+  std::unordered_map<std::string, CatalogItem, IdHash, std::equal_to<>> by_id_;
 };
 
 }  // namespace casesync
