@@ -485,7 +485,7 @@ Status Run(MutationName name, const Args& args, const MutationEnv& env,
 
 }  // namespace
 
-Status MutationStore::InsertCase(Case c) {
+Status MutationStore::InsertCase(Case&& c) {
   CASESYNC_ASSIGN_OR_RETURN(std::optional<Case> existing, GetCase(c.id));
   if (existing) return CaseIdTaken(c.id);
   return PutCase(c);

@@ -625,7 +625,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(put_case_, kSql));
     BindCaseRow(*s, c);
     CASESYNC_RETURN_IF_ERROR(s->Run());
-    known_case_ = KnownCase{c.id, c};
+    RememberCase(c);
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
     if (rescoped) {
       CASESYNC_RETURN_IF_ERROR(RescopeComments(c, *old_scope));
@@ -637,7 +637,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
   // free (no lookup before, no old scope to leave). A taken id writes
   // nothing; the caller's savepoint logic then hands back the seq and the
   // number this call took.
-  Status InsertCase(Case c) override {
+  Status InsertCase(Case&& c) override {
     static const std::string kSql =
         std::string(kInsertCaseSql) + "ON CONFLICT(id) DO NOTHING";
     CASESYNC_ASSIGN_OR_RETURN(Statement * s, Prepared(insert_case_, kSql));
@@ -645,8 +645,7 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
     CASESYNC_RETURN_IF_ERROR(s->Run());
     if (sqlite3_changes64(db_.raw()) == 0) return CaseIdTaken(c.id);
     TouchCase(c.account_id, c.contact_id, /*internal=*/false);
-    std::string id = c.id;
-    known_case_ = KnownCase{std::move(id), std::move(c)};
+    RememberCase(std::move(c));
     return Status::Ok();
   }
 
@@ -1077,14 +1076,23 @@ class SqliteWriteTx : public WriteTx, private MutationStore {
  private:
   // The last case row this transaction read or wrote (row nullopt: there
   // is no such case). A mutation reads its case, writes it, and the e-mail
-  // notification reads it again (createCase first checks that the id is
-  // free): all but the first come from here instead of a SELECT. Only
-  // PutCase writes cases, and it updates this; a rolled-back savepoint
-  // forgets it.
+  // notification reads it again: all but the first come from here instead
+  // of a SELECT. Only PutCase and InsertCase write cases, and they update
+  // this; a rolled-back savepoint forgets it.
   struct KnownCase {
     std::string id;
     std::optional<Case> row;
   };
+
+  // Makes `row` (a Case, copied or moved) the known case, in place: the
+  // strings of the one before are reused or swapped, not made anew for
+  // every case a push writes.
+  template <typename CaseRow>
+  void RememberCase(CaseRow&& row) {
+    if (!known_case_) known_case_.emplace();
+    known_case_->id.assign(row.id);
+    known_case_->row = std::forward<CaseRow>(row);
+  }
 
   // The account and contact of a case (nullopt: no such case) as this
   // transaction sees it.

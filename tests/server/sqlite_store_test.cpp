@@ -338,8 +338,8 @@ TEST_SUITE("sqlite store") {
     REQUIRE(bad.ok());
     CHECK(!bad->has_value());
     Case next = SampleCase("case-4", "Asunto");
-    REQUIRE((*tx)->mutations().InsertCase(next).ok());
-    CHECK((*tx)->mutations().InsertCase(next).code() ==
+    REQUIRE((*tx)->mutations().InsertCase(Case(next)).ok());
+    CHECK((*tx)->mutations().InsertCase(Case(next)).code() ==
           ErrorCode::kAlreadyExists);
     REQUIRE((*tx)->Commit().ok());
     CHECK(QueryText(dir, "SELECT n FROM cases WHERE id='case-4'") == "4");

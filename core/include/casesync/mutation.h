@@ -41,10 +41,11 @@ class MutationStore : public CatalogLookup {
   virtual Status PutCase(const Case& c) = 0;
   // Inserts a new case row; kAlreadyExists, writing nothing, when its id is
   // taken. This default asks GetCase first; a store whose insert checks the
-  // id anyway (the server's) overrides it to skip that extra lookup. By
-  // value: the mutator hands over a case it no longer needs, and the
-  // server keeps it for the transaction's later reads.
-  virtual Status InsertCase(Case c);
+  // id anyway (the server's) overrides it to skip that extra lookup. An
+  // rvalue: the mutator hands over a case it no longer needs, and the
+  // server moves it into what it keeps for the transaction's later reads
+  // (passed by value, it would be moved once more on the way).
+  virtual Status InsertCase(Case&& c);
   virtual Status PutComment(const Comment& c) = 0;
   // The server returns the next "CS" + 7 digits in commit order; a client
   // returns "" (the number is the server's to give).
