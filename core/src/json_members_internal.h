@@ -86,14 +86,13 @@ inline bool MembersFromIndex(std::string_view text,
 // Value access, one overload per object representation: a Json document,
 // or spans of the text (SpanObject). Code written once against these reads
 // both the same way (protocol.cpp's BasicFieldReader, mutation.cpp's Args).
-inline const Json* FindMember(const Json& obj, const char* key) {
+inline const Json* FindMember(const Json& obj, std::string_view key) {
   auto it = obj.find(key);
   return it == obj.end() ? nullptr : &*it;
 }
-inline const JsonSpan* FindMember(const SpanObject& obj, const char* key) {
+inline const JsonSpan* FindMember(const SpanObject& obj, std::string_view k) {
   // Size and first byte before memcmp: a row has ~19 members, looked up ~19
   // times, and memcmp is a call in wasm.
-  std::string_view k(key);
   for (const auto& member : obj.members) {
     std::string_view m = member.first;
     if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&

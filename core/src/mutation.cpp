@@ -1,5 +1,6 @@
 #include "casesync/mutation.h"
 
+#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -58,7 +59,10 @@ class Args {
     std::optional<std::string_view> unknown;
     auto check = [&](std::string_view key) {
       for (std::string_view k : allowed) {
-        if (key == k) return;
+        if (key.size() == k.size() &&
+            std::memcmp(key.data(), k.data(), k.size()) == 0) {
+          return;
+        }
       }
       if (!unknown || key < *unknown) unknown = key;
     };
@@ -74,8 +78,9 @@ class Args {
     return Status::Ok();
   }
 
-  // A string field. Absent or null is "" unless `required`.
-  Status String(const char* key, bool required, std::string* out) const {
+  // A string field. Absent or null is "" unless `required`. (Keys are
+  // string_views: a literal's length is known where it is written.)
+  Status String(std::string_view key, bool required, std::string* out) const {
     return With([&](const auto& obj) {
       auto v = FindMember(obj, key);
       if (v == nullptr || IsNull(*v)) {
@@ -85,28 +90,28 @@ class Args {
       }
       if (!IsString(*v)) {
         return Status(ErrorCode::kInvalidRequest,
-                      std::string("args.") + key + " must be a string");
+                      "args." + std::string(key) + " must be a string");
       }
       GetString(*v, out);
       return Status::Ok();
     });
   }
 
-  bool Has(const char* key) const {
+  bool Has(std::string_view key) const {
     return With([&](const auto& obj) {
       auto v = FindMember(obj, key);
       return v != nullptr && !IsNull(*v);
     });
   }
 
-  Status Int(const char* key, int64_t* out) const {
+  Status Int(std::string_view key, int64_t* out) const {
     return With([&](const auto& obj) {
       auto v = FindMember(obj, key);
       if (v == nullptr || IsNull(*v)) return Missing(key);
       JsonInteger n = GetInteger(*v);
       if (!n.is_integer) {
         return Status(ErrorCode::kInvalidRequest,
-                      std::string("args.") + key + " must be an integer");
+                      "args." + std::string(key) + " must be an integer");
       }
       // As nlohmann's get<int64_t>() reads an unsigned number.
       *out = n.is_unsigned ? static_cast<int64_t>(n.unsigned_value) : n.value;
@@ -114,11 +119,11 @@ class Args {
     });
   }
 
-  Status Id(const char* key, std::string* out) const {
+  Status Id(std::string_view key, std::string* out) const {
     CASESYNC_RETURN_IF_ERROR(String(key, true, out));
     if (!IsValidId(*out)) {
       return Status(ErrorCode::kInvalidRequest,
-                    std::string("args.") + key + " is not a valid id");
+                    "args." + std::string(key) + " is not a valid id");
     }
     return Status::Ok();
   }
@@ -130,9 +135,9 @@ class Args {
     return j_ != nullptr ? f(*j_) : f(members_);
   }
 
-  static Status Missing(const char* key) {
+  static Status Missing(std::string_view key) {
     return Status(ErrorCode::kInvalidRequest,
-                  std::string("args.") + key + " is required");
+                  "args." + std::string(key) + " is required");
   }
 
   const Json* j_ = nullptr;  // the tree, or null when reading text

@@ -1214,6 +1214,13 @@ class PushRequestReader {
   PushRequest result_;
 };
 
+// Whether `key` is `word`. With a literal, the length is a constant and
+// the compare is a few instructions (string_view's == calls compare()).
+inline bool KeyIs(std::string_view key, std::string_view word) {
+  return key.size() == word.size() &&
+         std::memcmp(key.data(), word.data(), word.size()) == 0;
+}
+
 // The push requests clients send, read in one pass over the text without
 // the general scanner: {"clientId": "…", "mutations": [mutation, …]} with
 // each mutation {"id", "name", "args", "clientTime"} in any order, and args
@@ -1237,12 +1244,12 @@ class PlainPushReader {
     do {
       std::string_view key;
       if (!String(&key) || !Eat(':')) return std::nullopt;
-      if (key == "clientId" && !have_client) {
+      if (KeyIs(key, "clientId") && !have_client) {
         std::string_view id;
         if (!String(&id) || !IsValidClientId(id)) return std::nullopt;
         r.client_id.assign(id);
         have_client = true;
-      } else if (key == "mutations" && !have_mutations) {
+      } else if (KeyIs(key, "mutations") && !have_mutations) {
         if (!Mutations(&r.mutations)) return std::nullopt;
         have_mutations = true;
       } else {
@@ -1261,8 +1268,12 @@ class PlainPushReader {
     while (pos_ < text_.size() && IsJsonWhitespace(text_[pos_])) ++pos_;
   }
   // The next byte after whitespace, or '\0' at the end (never a JSON
-  // token: the text was checked to hold no NUL).
+  // token: the text was checked to hold no NUL). Clients send compact
+  // JSON, so the byte at hand is looked at first.
   char Peek() {
+    if (pos_ < text_.size() && !IsJsonWhitespace(text_[pos_])) {
+      return text_[pos_];
+    }
     SkipWhitespace();
     return pos_ < text_.size() ? text_[pos_] : '\0';
   }
@@ -1329,20 +1340,20 @@ class PlainPushReader {
       std::string_view key;
       if (!String(&key) || !Eat(':')) return false;
       unsigned field = 0;
-      if (key == "id") {
+      if (KeyIs(key, "id")) {
         field = 1;
         std::string_view raw;
         if (Peek() < '1' || Peek() > '9' || !Integer(&raw)) return false;
         m->id = ClassifyNumber(raw).value;
-      } else if (key == "name") {
+      } else if (KeyIs(key, "name")) {
         field = 2;
         std::string_view name;
         if (!String(&name) || !MutationNameFromString(name)) return false;
         m->name.assign(name);
-      } else if (key == "args") {
+      } else if (KeyIs(key, "args")) {
         field = 4;
         if (!Args(m)) return false;
-      } else if (key == "clientTime") {
+      } else if (KeyIs(key, "clientTime")) {
         field = 8;
         std::string_view time;
         if (!String(&time) || !ParseIsoTime(time)) return false;
@@ -1372,7 +1383,8 @@ class PlainPushReader {
         if (!String(&key) || !Eat(':')) return false;
         for (const ArgsMemberIndex& other : index) {
           if (other.key_size == key.size() &&
-              text_.compare(open + other.key_offset, key.size(), key) == 0) {
+              std::memcmp(text_.data() + open + other.key_offset, key.data(),
+                          key.size()) == 0) {
             return false;  // a repeated key: the general reader says so
           }
         }

@@ -1,5 +1,6 @@
 #include "casesync/validation.h"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -209,9 +210,9 @@ FieldError LabelledError(std::string_view field, std::string_view code,
 
 // --- Phone numbers ---------------------------------------------------------
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-char AsciiLower(char c) {
+constexpr char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
@@ -281,7 +282,7 @@ std::optional<PhoneDigits> ParsePhoneNumberPart(std::string_view text) {
   return result;
 }
 
-bool InRange(char c, char lo, char hi) { return c >= lo && c <= hi; }
+constexpr bool InRange(char c, char lo, char hi) { return c >= lo && c <= hi; }
 
 // A Colombian number without country code:
 //   3XX XXX XXXX        mobile, 10 digits
@@ -346,9 +347,19 @@ bool IsValidExtension(std::string_view text) {
 constexpr size_t kMaxEmailLocalPart = 64;
 constexpr size_t kMaxDomainLabel = 63;
 
-bool IsAsciiAlnum(char c) {
+constexpr bool IsAsciiAlnum(char c) {
   return IsDigit(c) || InRange(AsciiLower(c), 'a', 'z');
 }
+
+// The bytes of an id: ASCII letters, digits, '_' and '-'. A table: every
+// createCase checks a case id of ~40 of them, every push a client id.
+constexpr std::array<bool, 256> kIdChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = IsAsciiAlnum(static_cast<char>(c)) || c == '_' || c == '-';
+  }
+  return table;
+}();
 
 // RFC 5322 atext, plus UTF-8 (RFC 6531); dots checked separately.
 bool IsLocalPartChar(char c) {
@@ -570,7 +581,7 @@ bool IsValidEmail(std::string_view email) {
 bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > kMaxId) return false;
   for (char c : id) {
-    if (!IsAsciiAlnum(c) && c != '_' && c != '-') return false;
+    if (!kIdChars[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

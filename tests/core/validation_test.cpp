@@ -694,6 +694,17 @@ TEST_SUITE("validation") {
     CHECK_FALSE(IsValidId(std::string_view("a\0b", 3)));
   }
 
+  TEST_CASE("every byte is tried as a character of an id") {
+    for (int byte = 0; byte < 256; ++byte) {
+      const char c = static_cast<char>(byte);
+      const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '_' || c == '-';
+      CAPTURE(byte);
+      CHECK(IsValidId(std::string(1, c)) == allowed);
+      CHECK(IsValidId("id-" + std::string(1, c) + "-1") == allowed);
+    }
+  }
+
   // --- The case form ---------------------------------------------------------
 
   TEST_CASE("a complete form of a real catalog path is valid") {
