@@ -92,10 +92,22 @@ int Serve(int argc, char** argv) {
       ->envname("CASESYNC_POKE_TIMEOUT_MS")
       ->check(CLI::Range(1, 25000))
       ->capture_default_str();
+  // Not 1: with one pool thread cpprestsdk's close() waits on that thread
+  // for open connections to wind down, which is work for that same thread,
+  // so SIGTERM with an idle keep-alive connection open hung (docs/http.md).
+  const CLI::Validator not_one(
+      [](std::string& value) {
+        return value == "1" ? std::string(
+                                  "1 is refused: the listener needs 2 threads "
+                                  "to close")
+                            : std::string();
+      },
+      "not 1");
   app.add_option("--threads", threads,
-                 "HTTP worker threads (0: max(4, 2 x cores))")
+                 "HTTP worker threads (0: max(4, 2 x cores); at least 2)")
       ->envname("CASESYNC_THREADS")
       ->check(CLI::Range(0, 1024))
+      ->check(not_one)
       ->capture_default_str();
   app.add_option("--pull-page-rows", pull_page_rows,
                  "rows per pull page at most (smaller pages: less memory per "

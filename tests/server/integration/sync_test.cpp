@@ -1,10 +1,18 @@
 // The sync protocol over HTTP: push, pull, poke, restarts and crashes.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <thread>
@@ -253,6 +261,45 @@ TEST_SUITE("sync over http") {
     HttpResult r = poke.get();
     CHECK(r.status == 200);
     CHECK(steady_clock::now() - start < std::chrono::seconds(10));
+  }
+
+  TEST_CASE("SIGTERM with an idle keep-alive connection open exits 0") {
+    // At the smallest pool allowed: with one pool thread cpprestsdk's
+    // close() waited on it for the open connection, and the server hung.
+    ServerProcess::Options o;
+    o.extra_args = {"--threads", "2"};
+    ServerProcess server(o);
+    REQUIRE(server.Start());
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(send(fd, request.data(), request.size(), 0) ==
+            static_cast<ssize_t>(request.size()));
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, static_cast<size_t>(n)).starts_with("HTTP/1.1 200"));
+    CHECK(server.Stop() == 0);  // the connection is still open
+    close(fd);
+  }
+
+  TEST_CASE("--threads 1 is refused") {
+    std::string dir = MakeTempDir("threads-one");
+    std::string out = dir + "/out.txt";
+    std::string cmd = std::string(std::getenv("CASESYNC_SERVER_BIN")) +
+                      " --listen 127.0.0.1:" + std::to_string(FreePort()) +
+                      " --data '" + dir + "' --threads 1 >'" + out + "' 2>&1";
+    CHECK(std::system(cmd.c_str()) != 0);
+    std::ifstream in(out);
+    std::string printed((std::istreambuf_iterator<char>(in)),
+                        std::istreambuf_iterator<char>());
+    CHECK_MESSAGE(printed.find("1 is refused") != std::string::npos, printed);
+    std::filesystem::remove_all(dir);
   }
 
   TEST_CASE("kill -9 during pushes loses no acknowledged mutation") {
