@@ -92,22 +92,10 @@ int Serve(int argc, char** argv) {
       ->envname("CASESYNC_POKE_TIMEOUT_MS")
       ->check(CLI::Range(1, 25000))
       ->capture_default_str();
-  // Not 1: with one pool thread cpprestsdk's close() waits on that thread
-  // for open connections to wind down, which is work for that same thread,
-  // so SIGTERM with an idle keep-alive connection open hung (docs/http.md).
-  const CLI::Validator not_one(
-      [](std::string& value) {
-        return value == "1" ? std::string(
-                                  "1 is refused: the listener needs 2 threads "
-                                  "to close")
-                            : std::string();
-      },
-      "not 1");
   app.add_option("--threads", threads,
                  "HTTP worker threads (0: max(4, 2 x cores); at least 2)")
       ->envname("CASESYNC_THREADS")
       ->check(CLI::Range(0, 1024))
-      ->check(not_one)
       ->capture_default_str();
   app.add_option("--pull-page-rows", pull_page_rows,
                  "rows per pull page at most (smaller pages: less memory per "
@@ -152,6 +140,14 @@ int Serve(int argc, char** argv) {
       ->check(CLI::Range(0, 365))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // Not 1 (however it is spelled: "1", "01", "+1"): with one pool thread
+  // cpprestsdk's close() waits on that thread for open connections to wind
+  // down, which is work for that same thread, so SIGTERM with an idle
+  // keep-alive connection open hung (docs/http.md).
+  if (threads == 1) {
+    return app.exit(CLI::ValidationError(
+        "--threads", "1 is refused: the listener needs 2 threads to close"));
+  }
   for (auto& c : synchronous) c = std::toupper(static_cast<unsigned char>(c));
   SetLogLevel(*LogLevelFromName(log_level));
 

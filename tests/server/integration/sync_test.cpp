@@ -288,17 +288,21 @@ TEST_SUITE("sync over http") {
     close(fd);
   }
 
-  TEST_CASE("--threads 1 is refused") {
+  TEST_CASE("--threads 1 is refused, however it is spelled") {
     std::string dir = MakeTempDir("threads-one");
     std::string out = dir + "/out.txt";
-    std::string cmd = std::string(std::getenv("CASESYNC_SERVER_BIN")) +
-                      " --listen 127.0.0.1:" + std::to_string(FreePort()) +
-                      " --data '" + dir + "' --threads 1 >'" + out + "' 2>&1";
-    CHECK(std::system(cmd.c_str()) != 0);
-    std::ifstream in(out);
-    std::string printed((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
-    CHECK_MESSAGE(printed.find("1 is refused") != std::string::npos, printed);
+    for (const char* one : {"1", "01"}) {
+      CAPTURE(one);
+      std::string cmd = std::string(std::getenv("CASESYNC_SERVER_BIN")) +
+                        " --listen 127.0.0.1:" + std::to_string(FreePort()) +
+                        " --data '" + dir + "' --threads " + one + " >'" + out +
+                        "' 2>&1";
+      CHECK(std::system(cmd.c_str()) != 0);
+      std::ifstream in(out);
+      std::string printed((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+      CHECK_MESSAGE(printed.find("1 is refused") != std::string::npos, printed);
+    }
     std::filesystem::remove_all(dir);
   }
 
