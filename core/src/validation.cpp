@@ -155,7 +155,7 @@ bool IsPlainText(std::string_view text) {
     }
     const auto byte = static_cast<unsigned char>(text[pos]);
     if (byte < 0x80) {
-      if (byte < 0x20 || byte == 0x7F) return false;
+      if (IsControl(byte)) return false;
       ++pos;
     } else if (byte == 0xC2 || !DecodeCodePoint(text, pos)) {
       return false;

@@ -144,16 +144,25 @@ HttpResult Http(uint16_t port, const std::string& method,
   return result;
 }
 
-std::string RawHttp(uint16_t port, const std::string& raw, int timeout_ms) {
+int ConnectLoopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int error = errno;
     close(fd);
-    return "connect failed: " + std::string(std::strerror(errno));
+    errno = error;
+    return -1;
   }
+  return fd;
+}
+
+std::string RawHttp(uint16_t port, const std::string& raw, int timeout_ms) {
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return "connect failed: " + std::string(std::strerror(errno));
   // Send from another thread while reading here: a server that answers
   // early and closes would otherwise reset the connection under a blocked
   // send and the answer would be lost.

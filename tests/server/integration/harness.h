@@ -41,6 +41,9 @@ HttpResult Http(uint16_t port, const std::string& method,
                 const std::string& path, const std::string& body = "",
                 const RequestOptions& options = {});
 
+// A TCP connection to 127.0.0.1:`port`; -1 when it cannot be made.
+int ConnectLoopback(uint16_t port);
+
 // Sends `raw` bytes on a new connection and returns what comes back until
 // the server closes or `timeout_ms` passes.
 std::string RawHttp(uint16_t port, const std::string& raw,

@@ -1,7 +1,5 @@
 // The sync protocol over HTTP: push, pull, poke, restarts and crashes.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -270,13 +268,8 @@ TEST_SUITE("sync over http") {
     o.extra_args = {"--threads", "2"};
     ServerProcess server(o);
     REQUIRE(server.Start());
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ConnectLoopback(server.port());
     REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(server.port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     REQUIRE(send(fd, request.data(), request.size(), 0) ==
             static_cast<ssize_t>(request.size()));
