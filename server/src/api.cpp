@@ -255,6 +255,39 @@ class Api::Impl {
       }
       return;
     }
+    if (options_.workers != nullptr && RunsOnWorker(route, request)) {
+      options_.workers->Post(
+          [this, route, request = std::move(request), out = std::move(out)] {
+            Run(route, request, out);
+          });
+      return;
+    }
+    Run(route, request, out);
+  }
+
+ private:
+  class Measured;
+
+  // See api.h "Threads".
+  static bool RunsOnWorker(RouteId route, const HttpRequest& request) {
+    switch (route) {
+      case kLogin:
+      case kPassword:
+      case kRegister:
+      case kReset:
+      case kResetConfirm:
+      case kMailInbound:
+      case kStatic:
+        return true;
+      case kPush:
+        return request.body.size() > kInlinePushBytes;
+      default:
+        return false;
+    }
+  }
+
+  void Run(RouteId route, const HttpRequest& request,
+           const std::shared_ptr<Measured>& out) {
     switch (route) {
       case kLogin:
         return out->Reply(Login(request));
@@ -298,7 +331,6 @@ class Api::Impl {
     }
   }
 
- private:
   // Adds the common headers, records metrics and logs one line.
   class Measured : public Responder {
    public:

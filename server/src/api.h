@@ -20,7 +20,13 @@
 // a known route with the wrong method → 405 with Allow. Sessions whose
 // temporary password must be changed may only use me, logout and password.
 //
-// Thread-safe: Handle() runs concurrently on transport threads.
+// Threads: Handle() is called on the transport's network thread
+// (http_transport.h). Most routes run right there, at no hand-over cost:
+// push (up to kInlinePushBytes), pull, poke, catalog, me, logout, healthz,
+// metrics. Routes that may take long or wait run on ApiOptions::workers:
+// login, register, password, reset and reset/confirm (argon2id, tens of
+// ms), mail inbound (MIME), files of the web app (disk), and larger pushes.
+// Thread-safe: routes run concurrently on the network thread and workers.
 #ifndef CASESYNC_SERVER_API_H_
 #define CASESYNC_SERVER_API_H_
 
@@ -32,6 +38,7 @@
 #include "http_transport.h"
 #include "metrics.h"
 #include "service.h"
+#include "worker_pool.h"
 
 namespace casesync::server {
 
@@ -48,7 +55,16 @@ struct ApiOptions {
   bool access_log = true;
   // POST /api/v1/mail/inbound (server/src/mail/inbound_http.h); unset: 404.
   std::function<HttpResponse(const HttpRequest&)> mail_inbound;
+  // Where the routes that may take long run (see the top of this file).
+  // Must outlive every request; null: every route runs on the calling thread.
+  WorkerPool* workers = nullptr;
 };
+
+// A push body up to this size is handled on the network thread: ~170 new
+// cases, a few ms of work. A larger one goes to the workers, where one
+// hand-over is a small share of its work and other connections do not wait
+// behind it.
+constexpr size_t kInlinePushBytes = 64 * 1024;
 
 // The Content-Security-Policy sent with every response.
 extern const char kContentSecurityPolicy[];

@@ -1,9 +1,12 @@
 // The cpprestsdk implementation of http_transport.h.
 //
 // What cpprestsdk 2.10.18's Linux listener does, and how this file copes:
-// - Handlers and task continuations run on one shared asio pool
-//   (crossplat::threadpool). Nothing here waits on a task with .get() or
-//   .wait() on a pool thread; bodies are read with chained continuations and
+// - Sockets, request parsing, task continuations and our handler all run on
+//   cpprestsdk's shared asio pool (crossplat::threadpool), which
+//   InitTransport() makes one thread: the network thread. With more threads
+//   asio and pplx hand nearly every step of a request to another thread
+//   (docs/http.md "Threads"). Nothing here waits on a task with .get() or
+//   .wait() on that thread; bodies are read with chained continuations and
 //   replies are sent from whatever thread the service answers on.
 // - The listener reads a request body into an unbounded in-memory buffer as
 //   it arrives and sends the response only once the body is complete. So a
@@ -18,8 +21,14 @@
 //   continuation that calls get() inside try/catch.
 // - http_listener::close() drops every open connection at once, so Stop()
 //   first refuses new requests and waits for the in-flight ones itself.
+// - close() runs in a pplx task that waits until the connections it closed
+//   have wound down, which is work for the network thread: run there, it
+//   would wait for itself. So pplx's scheduler is ours (ClosingScheduler):
+//   it posts to the network thread like cpprestsdk's own, and from Stop()
+//   on it runs every task on a thread of its own.
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
+#include <pplx/pplxinterface.h>
 #include <pplx/threadpool.h>
 
 #include <algorithm>
@@ -33,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "http_transport.h"
@@ -68,6 +78,33 @@ void Observe(pplx::task<T> task, std::function<void()> done = nullptr) {
     }
     if (done) done();
   });
+}
+
+// pplx's task scheduler. Until Closing(), a task is posted to the network
+// thread, as cpprestsdk's default scheduler does; from then on each task
+// runs on a new thread, so that close() can wait without holding the
+// network thread (see the top of this file).
+class ClosingScheduler : public pplx::scheduler_interface {
+ public:
+  void schedule(pplx::TaskProc_t proc, void* param) override {
+    if (!closing_.load(std::memory_order_acquire)) {
+      crossplat::threadpool::shared_instance().service().post(
+          [proc, param] { proc(param); });
+      return;
+    }
+    std::thread([proc, param] { proc(param); }).detach();
+  }
+  void Closing() { closing_.store(true, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> closing_{false};
+};
+
+// Set by InitTransport(); null when cpprestsdk runs with its defaults (a
+// listener made without InitTransport(), as in some tests).
+std::shared_ptr<ClosingScheduler>& InstalledScheduler() {
+  static std::shared_ptr<ClosingScheduler> scheduler;
+  return scheduler;
 }
 
 // Requests received and not yet answered. Shared by the listener and every
@@ -145,6 +182,7 @@ class CppRestListener : public Listener {
     if (on_draining) on_draining();
     in_flight_->WaitDrained(options_.drain_timeout);
     if (listener_) {
+      if (auto& scheduler = InstalledScheduler()) scheduler->Closing();
       try {
         listener_->close().wait();
       } catch (...) {
@@ -399,18 +437,26 @@ std::unique_ptr<Listener> NewCppRestListener(ListenerOptions options) {
   return std::make_unique<CppRestListener>(std::move(options));
 }
 
-size_t InitTransportThreads(size_t threads) {
+bool InitTransport() {
   static std::once_flag once;
-  static size_t used = 0;
-  std::call_once(once, [threads] {
-    used = threads == 0 ? DefaultTransportThreads() : threads;
+  static bool done = false;
+  std::call_once(once, [] {
+    // The scheduler first: a one-thread pool without it could not close.
     try {
-      crossplat::threadpool::initialize_with_threads(used);
+      auto scheduler = std::make_shared<ClosingScheduler>();
+      pplx::set_ambient_scheduler(scheduler);
+      InstalledScheduler() = std::move(scheduler);
     } catch (...) {
-      used = 0;  // already initialised by an earlier use: unknown size
+      return;  // pplx was already in use: cpprestsdk's defaults stay
+    }
+    try {
+      crossplat::threadpool::initialize_with_threads(1);
+      done = true;
+    } catch (...) {
+      // The pool was already made, with cpprestsdk's default size.
     }
   });
-  return used;
+  return done;
 }
 
 }  // namespace casesync::server

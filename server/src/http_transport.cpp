@@ -3,9 +3,6 @@
 
 #include <sys/resource.h>
 
-#include <algorithm>
-#include <thread>
-
 namespace casesync::server {
 
 const std::string& HttpRequest::Header(const std::string& lower_name) const {
@@ -22,11 +19,6 @@ HttpResponse ErrorResponse(const Status& status, const Json& extra) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   }
   return r;
-}
-
-size_t DefaultTransportThreads() {
-  size_t hw = std::max(1u, std::thread::hardware_concurrency());
-  return std::max<size_t>(4, 2 * hw);
 }
 
 Result<uint64_t> RaiseOpenFileLimit() {

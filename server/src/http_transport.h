@@ -3,12 +3,15 @@
 // implementation and can be replaced without touching them.
 //
 // Contract of a Listener:
-// - The handler is called on a transport worker thread once the whole body
-//   has arrived (at most ListenerOptions::max_body_bytes; larger bodies are
-//   answered 413 by the transport, without reaching the handler, and the
-//   connection is closed).
-// - The handler must not block for long: it either replies at once or keeps
-//   the Responder and replies later from any thread (long polls).
+// - The handler is called on the transport's network thread once the whole
+//   body has arrived (at most ListenerOptions::max_body_bytes; larger bodies
+//   are answered 413 by the transport, without reaching the handler, and the
+//   connection is closed). With the cpprestsdk listener after
+//   InitTransport() that is one thread for every connection.
+// - The handler must not block for long: every other connection waits
+//   meanwhile. It replies at once, keeps the Responder and replies later
+//   from any thread (long polls), or hands the work to a thread of its own
+//   (WorkerPool) that replies when done.
 // - A Responder replies exactly once; further Reply() calls are ignored. A
 //   Responder dropped without a reply answers 500 (internal) by itself.
 // - Stop() refuses new requests with 503, calls `on_draining` (the service
@@ -82,17 +85,12 @@ class Listener {
 // The cpprestsdk (http_listener) implementation.
 std::unique_ptr<Listener> NewCppRestListener(ListenerOptions options = {});
 
-// Sizes cpprestsdk's shared worker pool (asio threads that run handlers and
-// task continuations). Must be called before anything uses cpprestsdk; later
-// calls are ignored. Returns the number of threads in use.
-size_t InitTransportThreads(size_t threads);
-// The default pool size: max(4, 2 × hardware threads). Handlers do short
-// blocking work (SQLite reads, the serialized writer's fsync), so the pool is
-// larger than the core count; long polls hold no thread. Not much larger:
-// every idle thread is one more that asio and pplx wake and put back to
-// sleep, and a push of 100 cases went from ~49,000 to ~55,000 mutations/s
-// when 16 threads became 4 on 2 cores (docs/http.md).
-size_t DefaultTransportThreads();
+// Makes cpprestsdk's shared asio pool one thread (the network thread, which
+// runs every handler unless the handler hands the work on: api.h) and installs
+// the pplx scheduler that lets the listener close with that one thread. Call
+// before anything uses cpprestsdk; later calls do nothing. Returns false when
+// cpprestsdk was already in use and keeps its default pool.
+bool InitTransport();
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (every connection is a file
 // descriptor). Returns the new soft limit, or kUnavailable.

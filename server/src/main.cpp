@@ -32,6 +32,7 @@
 #include "mail/inbound_http.h"
 #include "mail/mail_service.h"
 #include "service.h"
+#include "worker_pool.h"
 
 namespace {
 
@@ -93,7 +94,8 @@ int Serve(int argc, char** argv) {
       ->check(CLI::Range(1, 25000))
       ->capture_default_str();
   app.add_option("--threads", threads,
-                 "HTTP worker threads (0: max(4, 2 x cores); at least 2)")
+                 "worker threads for the slow routes: password hashing, "
+                 "e-mail, files, large pushes (0: max(4, 2 x cores))")
       ->envname("CASESYNC_THREADS")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -140,14 +142,6 @@ int Serve(int argc, char** argv) {
       ->check(CLI::Range(0, 365))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  // Not 1 (however it is spelled: "1", "01", "+1"): with one pool thread
-  // cpprestsdk's close() waits on that thread for open connections to wind
-  // down, which is work for that same thread, so SIGTERM with an idle
-  // keep-alive connection open hung (docs/http.md).
-  if (threads == 1) {
-    return app.exit(CLI::ValidationError(
-        "--threads", "1 is refused: the listener needs 2 threads to close"));
-  }
   for (auto& c : synchronous) c = std::toupper(static_cast<unsigned char>(c));
   SetLogLevel(*LogLevelFromName(log_level));
 
@@ -169,7 +163,9 @@ int Serve(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   auto nofile = RaiseOpenFileLimit();
-  size_t pool = InitTransportThreads(threads);
+  bool one_network_thread = InitTransport();
+  auto workers = std::make_unique<WorkerPool>(
+      threads == 0 ? DefaultWorkerThreads() : threads);
 
   ServiceOptions options;
   options.data_dir = data_dir;
@@ -232,6 +228,7 @@ int Serve(int argc, char** argv) {
   api_options.bench_noop_route = bench_noop;
   api_options.mail_inbound =
       mail::InboundHandler(mail.get(), std::move(mailgate_secret));
+  api_options.workers = workers.get();
   Api api(**service, api_options, listener.get());
   Status started = listener->Start(
       host, port, [&api](HttpRequest request, std::shared_ptr<Responder> r) {
@@ -250,7 +247,8 @@ int Serve(int argc, char** argv) {
        {"data", data_dir},
        {"web", web_dir.empty() ? "(built-in page)" : web_dir},
        {"synchronous", synchronous},
-       {"threads", std::to_string(pool)},
+       {"network_threads", one_network_thread ? "1" : "cpprestsdk default"},
+       {"workers", std::to_string(workers->threads())},
        {"nofile", nofile.ok() ? std::to_string(*nofile) : "?"},
        {"demo", demo ? "true" : "false"}});
   std::printf("casesync-server listening on %s\n", url.c_str());
@@ -273,6 +271,7 @@ int Serve(int argc, char** argv) {
       {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"in_flight", std::to_string(listener->InFlight())}});
   listener->Stop([&service] { (*service)->Shutdown(); });
+  workers.reset();  // runs what a drain timeout left queued, then joins
   listener.reset();
   mail.reset();  // stops the sender thread
   service = Result<std::unique_ptr<Service>>(

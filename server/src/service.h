@@ -4,9 +4,9 @@
 // handlers touches storage.
 //
 // Thread-safety: every method may be called concurrently from the
-// transport's worker threads. Writes are serialised (one writer, so change
-// sequence order is commit order); reads run in parallel (SQLite WAL, one
-// connection per thread).
+// transport's network thread and its workers (api.h "Threads"). Writes are
+// serialised (one writer, so change sequence order is commit order); reads run
+// in parallel (SQLite WAL, one connection per thread).
 //
 // Errors are Status codes of the core registry (casesync/status.h); the
 // transport maps them to HTTP with HttpStatusFor(). Messages never contain

@@ -6,11 +6,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <regex>
 #include <set>
 #include <thread>
@@ -261,42 +257,47 @@ TEST_SUITE("sync over http") {
     CHECK(steady_clock::now() - start < std::chrono::seconds(10));
   }
 
-  TEST_CASE("SIGTERM with an idle keep-alive connection open exits 0") {
-    // At the smallest pool allowed: with one pool thread cpprestsdk's
-    // close() waited on it for the open connection, and the server hung.
-    ServerProcess::Options o;
-    o.extra_args = {"--threads", "2"};
-    ServerProcess server(o);
-    REQUIRE(server.Start());
-    int fd = ConnectLoopback(server.port());
-    REQUIRE(fd >= 0);
-    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-    REQUIRE(send(fd, request.data(), request.size(), 0) ==
-            static_cast<ssize_t>(request.size()));
-    char buf[512];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    REQUIRE(n > 0);
-    CHECK(std::string(buf, static_cast<size_t>(n)).starts_with("HTTP/1.1 200"));
-    CHECK(server.Stop() == 0);  // the connection is still open
-    close(fd);
-  }
-
-  TEST_CASE("--threads 1 is refused, however it is spelled") {
-    std::string dir = MakeTempDir("threads-one");
-    std::string out = dir + "/out.txt";
-    for (const char* one : {"1", "01"}) {
-      CAPTURE(one);
-      std::string cmd = std::string(std::getenv("CASESYNC_SERVER_BIN")) +
-                        " --listen 127.0.0.1:" + std::to_string(FreePort()) +
-                        " --data '" + dir + "' --threads " + one + " >'" + out +
-                        "' 2>&1";
-      CHECK(std::system(cmd.c_str()) != 0);
-      std::ifstream in(out);
-      std::string printed((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
-      CHECK_MESSAGE(printed.find("1 is refused") != std::string::npos, printed);
+  TEST_CASE("SIGTERM with idle keep-alive connections open exits 0") {
+    // The listener serves every connection on one network thread, and
+    // cpprestsdk's close() waits for the connections it closes to wind down,
+    // which is that thread's work: run on it, close() waited for itself and
+    // the server hung (it did with one pool thread before session 8). Also
+    // at the smallest worker pool.
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{},
+          std::vector<std::string>{"--threads", "1"}}) {
+      CAPTURE(args.size());
+      ServerProcess::Options o;
+      o.extra_args = args;
+      ServerProcess server(o);
+      REQUIRE(server.Start());
+      std::vector<int> fds;
+      for (int i = 0; i < 3; ++i) {
+        int fd = ConnectLoopback(server.port());
+        REQUIRE(fd >= 0);
+        fds.push_back(fd);
+        const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        REQUIRE(send(fd, request.data(), request.size(), 0) ==
+                static_cast<ssize_t>(request.size()));
+        char buf[512];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        REQUIRE(n > 0);
+        CHECK(std::string(buf, static_cast<size_t>(n))
+                  .starts_with("HTTP/1.1 200"));
+      }
+      CHECK(server.Stop() == 0);  // the connections are still open
+      for (int fd : fds) {
+        // What is left of the answer, then the end: closed by the server.
+        char buf[4096];
+        ssize_t n = 0;
+        size_t left = 0;
+        while ((n = recv(fd, buf, sizeof buf, 0)) > 0 && left < 65536) {
+          left += static_cast<size_t>(n);
+        }
+        CHECK(n <= 0);
+        close(fd);
+      }
     }
-    std::filesystem::remove_all(dir);
   }
 
   TEST_CASE("kill -9 during pushes loses no acknowledged mutation") {
