@@ -256,8 +256,17 @@ class Api::Impl {
       return;
     }
     if (options_.workers != nullptr && RunsOnWorker(route, request)) {
+      // Counted from here, so that a push that arrives while this one is
+      // still queued goes to the workers too.
+      if (route == kPush) pushes_on_workers_.fetch_add(1);
       options_.workers->Post(
           [this, route, request = std::move(request), out = std::move(out)] {
+            struct Done {
+              std::atomic<int>* pushes;
+              ~Done() {
+                if (pushes != nullptr) pushes->fetch_sub(1);
+              }
+            } done{route == kPush ? &pushes_on_workers_ : nullptr};
             Run(route, request, out);
           });
       return;
@@ -268,8 +277,10 @@ class Api::Impl {
  private:
   class Measured;
 
-  // See api.h "Threads".
-  static bool RunsOnWorker(RouteId route, const HttpRequest& request) {
+  // See api.h "Threads". A push waits for the single writer: while a push
+  // is queued or running on the workers, the next ones go there as well, so
+  // that the network thread never waits behind a large one.
+  bool RunsOnWorker(RouteId route, const HttpRequest& request) const {
     switch (route) {
       case kLogin:
       case kPassword:
@@ -280,7 +291,8 @@ class Api::Impl {
       case kStatic:
         return true;
       case kPush:
-        return request.body.size() > kInlinePushBytes;
+        return request.body.size() > kInlinePushBytes ||
+               pushes_on_workers_.load() > 0;
       default:
         return false;
     }
@@ -674,6 +686,7 @@ class Api::Impl {
 
   Service& service_;
   ApiOptions options_;
+  std::atomic<int> pushes_on_workers_{0};
   const Listener* listener_;
   Metrics metrics_;
   std::vector<std::string> route_names_ = RouteNames();

@@ -25,7 +25,9 @@
 // push (up to kInlinePushBytes), pull, poke, catalog, me, logout, healthz,
 // metrics. Routes that may take long or wait run on ApiOptions::workers:
 // login, register, password, reset and reset/confirm (argon2id, tens of
-// ms), mail inbound (MIME), files of the web app (disk), and larger pushes.
+// ms), mail inbound (MIME), files of the web app (disk), larger pushes, and
+// any push while another is queued or running there (it would wait for the
+// single writer).
 // Thread-safe: routes run concurrently on the network thread and workers.
 #ifndef CASESYNC_SERVER_API_H_
 #define CASESYNC_SERVER_API_H_

@@ -4,6 +4,7 @@
 // rest answered on the calling thread without a hand-over.
 #include <atomic>
 #include <future>
+#include <latch>
 #include <thread>
 
 #include "api.h"
@@ -134,6 +135,48 @@ TEST_SUITE("api threads") {
         CHECK(a.before_return);
       }
     }
+  }
+
+  TEST_CASE("a push goes to the workers while another push is there") {
+    ApiWorld w;
+    Api api(*w.service, w.ApiOpts(true));
+    const auto caller = std::this_thread::get_id();
+    // Both workers wait on `release`, so the large push stays queued.
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    for (size_t i = 0; i < w.workers.threads(); ++i) {
+      w.workers.Post([released] { released.wait(); });
+    }
+    auto large = std::make_shared<ThreadRecorder>();
+    auto large_answer = large->Future();
+    api.Handle(
+        Request("POST", "/api/v1/sync/push", Padded(kInlinePushBytes + 1)),
+        large);
+    large.reset();
+    // A small push, inline otherwise, is queued behind it.
+    auto small = std::make_shared<ThreadRecorder>();
+    auto small_answer = small->Future();
+    api.Handle(Request("POST", "/api/v1/sync/push", "{}"), small);
+    small.reset();
+    CHECK(small_answer.wait_for(std::chrono::milliseconds(0)) ==
+          std::future_status::timeout);
+    release.set_value();
+    REQUIRE(large_answer.wait_for(std::chrono::seconds(30)) ==
+            std::future_status::ready);
+    REQUIRE(small_answer.wait_for(std::chrono::seconds(30)) ==
+            std::future_status::ready);
+    CHECK(large_answer.get().first != caller);
+    CHECK(small_answer.get().first != caller);
+    // Once both are done (every worker has finished its task, which ends
+    // after the reply), a small push is inline again.
+    std::latch idle(static_cast<std::ptrdiff_t>(w.workers.threads()) + 1);
+    for (size_t i = 0; i < w.workers.threads(); ++i) {
+      w.workers.Post([&idle] { idle.arrive_and_wait(); });
+    }
+    idle.arrive_and_wait();
+    Answer after = Send(api, Request("POST", "/api/v1/sync/push", "{}"));
+    CHECK(after.thread == caller);
+    CHECK(after.before_return);
   }
 
   TEST_CASE("without workers every route runs where Handle is called") {
