@@ -62,20 +62,27 @@ Answer Send(Api& api, HttpRequest request) {
   return a;
 }
 
+// The Api, its service and its workers. The workers are joined before the
+// Api goes: a task may still be finishing (metrics, the access log) after
+// its reply was seen, as in the server, which joins them before its Api
+// ends (main.cpp).
 struct ApiWorld {
   FakeClock clock;
   std::string dir = FreshDir("api-threads");
   std::unique_ptr<Service> service;
-  WorkerPool workers{2};
-  ApiWorld() {
+  std::unique_ptr<WorkerPool> workers = std::make_unique<WorkerPool>(2);
+  std::unique_ptr<Api> api;
+  explicit ApiWorld(bool with_workers) {
     SeedPeople(dir, {}, HashCost::kMinimum);
     service = OpenService(Options(dir, &clock));
-  }
-  ApiOptions ApiOpts(bool with_workers) {
     ApiOptions o;
     o.access_log = false;
-    o.workers = with_workers ? &workers : nullptr;
-    return o;
+    o.workers = with_workers ? workers.get() : nullptr;
+    api = std::make_unique<Api>(*service, o);
+  }
+  ~ApiWorld() {
+    workers.reset();
+    api.reset();
   }
 };
 
@@ -87,8 +94,8 @@ std::string Padded(size_t size) {
 
 TEST_SUITE("api threads") {
   TEST_CASE("slow routes run on the workers, the rest where Handle is called") {
-    ApiWorld w;
-    Api api(*w.service, w.ApiOpts(true));
+    ApiWorld w(true);
+    Api& api = *w.api;
     const auto caller = std::this_thread::get_id();
 
     struct Case {
@@ -138,14 +145,14 @@ TEST_SUITE("api threads") {
   }
 
   TEST_CASE("a push goes to the workers while another push is there") {
-    ApiWorld w;
-    Api api(*w.service, w.ApiOpts(true));
+    ApiWorld w(true);
+    Api& api = *w.api;
     const auto caller = std::this_thread::get_id();
     // Both workers wait on `release`, so the large push stays queued.
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
-    for (size_t i = 0; i < w.workers.threads(); ++i) {
-      w.workers.Post([released] { released.wait(); });
+    for (size_t i = 0; i < w.workers->threads(); ++i) {
+      w.workers->Post([released] { released.wait(); });
     }
     auto large = std::make_shared<ThreadRecorder>();
     auto large_answer = large->Future();
@@ -169,9 +176,9 @@ TEST_SUITE("api threads") {
     CHECK(small_answer.get().first != caller);
     // Once both are done (every worker has finished its task, which ends
     // after the reply), a small push is inline again.
-    std::latch idle(static_cast<std::ptrdiff_t>(w.workers.threads()) + 1);
-    for (size_t i = 0; i < w.workers.threads(); ++i) {
-      w.workers.Post([&idle] { idle.arrive_and_wait(); });
+    std::latch idle(static_cast<std::ptrdiff_t>(w.workers->threads()) + 1);
+    for (size_t i = 0; i < w.workers->threads(); ++i) {
+      w.workers->Post([&idle] { idle.arrive_and_wait(); });
     }
     idle.arrive_and_wait();
     Answer after = Send(api, Request("POST", "/api/v1/sync/push", "{}"));
@@ -180,8 +187,8 @@ TEST_SUITE("api threads") {
   }
 
   TEST_CASE("without workers every route runs where Handle is called") {
-    ApiWorld w;
-    Api api(*w.service, w.ApiOpts(false));
+    ApiWorld w(false);
+    Api& api = *w.api;
     const auto caller = std::this_thread::get_id();
     for (std::string path : {"/api/v1/auth/login", "/index.html", "/healthz"}) {
       CAPTURE(path);
