@@ -54,7 +54,10 @@ TEST_SUITE("sync over http") {
     // An incremental pull from the last cursor brings nothing new.
     HttpResult again = Pull(s.port(), token, client, snap.cursor);
     REQUIRE(again.status == 200);
-    for (const auto& op : again.json()["patch"]) {
+    // Held: a range-for over json()["patch"] would iterate a destroyed
+    // temporary (AddressSanitizer found it).
+    Json again_body = again.json();
+    for (const auto& op : again_body["patch"]) {
       CHECK(op["row"].value("id", "") != case_id);
     }
   }
