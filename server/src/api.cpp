@@ -579,8 +579,11 @@ class Api::Impl {
   HttpResponse MetricsPage() {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.Render(service_.Counters(), service_.OpenLongPolls(),
-                             listener_ ? listener_->InFlight() : 0);
+    r.body = metrics_.Render(
+        service_.Counters(), service_.OpenLongPolls(),
+        listener_ ? listener_->InFlight() : 0,
+        options_.workers ? static_cast<int64_t>(options_.workers->Queued())
+                         : 0);
     return r;
   }
 

@@ -42,7 +42,7 @@ void Metrics::RecordRequest(size_t route, int status, double seconds) {
 }
 
 std::string Metrics::Render(const SyncCounters& c, int64_t open_long_polls,
-                            int64_t in_flight) const {
+                            int64_t in_flight, int64_t worker_queue) const {
   std::string out;
   out.reserve(8192);
   out +=
@@ -112,6 +112,9 @@ std::string Metrics::Render(const SyncCounters& c, int64_t open_long_polls,
         open_long_polls);
   Gauge(&out, "casesync_http_in_flight_requests",
         "Requests received and not yet answered.", in_flight);
+  Gauge(&out, "casesync_http_worker_queue",
+        "Requests handed to the worker threads and not yet started.",
+        worker_queue);
   return out;
 }
 

@@ -8,6 +8,7 @@
 //   ..._pulls_total, ..._pull_rows_total                 counters (Service)
 //   casesync_sync_open_long_polls                        gauge (Service)
 //   casesync_http_in_flight_requests                     gauge (transport)
+//   casesync_http_worker_queue                           gauge (WorkerPool)
 //
 // `route` is one of a fixed set (the route table of api.cpp, "static" and
 // "unmatched"), so label cardinality is bounded. Thread-safe: recording is
@@ -38,9 +39,10 @@ class Metrics {
   void RecordRequest(size_t route, int status, double seconds);
 
   // The exposition text. `counters` and `open_long_polls` come from the
-  // Service, `in_flight` from the transport.
+  // Service, `in_flight` from the transport, `worker_queue` from the Api's
+  // WorkerPool (requests handed to it and not yet started).
   std::string Render(const SyncCounters& counters, int64_t open_long_polls,
-                     int64_t in_flight) const;
+                     int64_t in_flight, int64_t worker_queue) const;
 
   // Upper bounds of the latency buckets, in seconds.
   static constexpr std::array<double, 14> kBuckets = {

@@ -30,6 +30,13 @@ class ThreadRecorder : public Responder {
   std::promise<std::pair<std::thread::id, int>> promise_;
 };
 
+// Keeps the body of a reply given on the calling thread.
+class BodyRecorder : public Responder {
+ public:
+  void Reply(HttpResponse response) override { body = response.body; }
+  std::string body;
+};
+
 HttpRequest Request(std::string method, std::string path,
                     std::string body = "") {
   HttpRequest r;
@@ -151,9 +158,14 @@ TEST_SUITE("api threads") {
     // Both workers wait on `release`, so the large push stays queued.
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
+    std::latch started(static_cast<std::ptrdiff_t>(w.workers->threads()));
     for (size_t i = 0; i < w.workers->threads(); ++i) {
-      w.workers->Post([released] { released.wait(); });
+      w.workers->Post([released, &started] {
+        started.count_down();
+        released.wait();
+      });
     }
+    started.wait();  // every worker is held, none is left to take a task
     auto large = std::make_shared<ThreadRecorder>();
     auto large_answer = large->Future();
     api.Handle(
@@ -167,6 +179,11 @@ TEST_SUITE("api threads") {
     small.reset();
     CHECK(small_answer.wait_for(std::chrono::milliseconds(0)) ==
           std::future_status::timeout);
+    // Both wait in the queue, and /metrics (inline) says so.
+    auto metrics = std::make_shared<BodyRecorder>();
+    api.Handle(Request("GET", "/metrics"), metrics);
+    CHECK(metrics->body.find("\ncasesync_http_worker_queue 2\n") !=
+          std::string::npos);
     release.set_value();
     REQUIRE(large_answer.wait_for(std::chrono::seconds(30)) ==
             std::future_status::ready);
