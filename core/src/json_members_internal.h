@@ -83,6 +83,14 @@ inline bool MembersFromIndex(std::string_view text,
   return true;
 }
 
+// Whether `key` is `word`. With a literal, the length is a constant and the
+// compare is a few instructions (string_view's == calls compare(), and
+// memcmp is a call in wasm).
+inline bool KeyIs(std::string_view key, std::string_view word) {
+  return key.size() == word.size() &&
+         std::memcmp(key.data(), word.data(), word.size()) == 0;
+}
+
 // Value access, one overload per object representation: a Json document,
 // or spans of the text (SpanObject). Code written once against these reads
 // both the same way (protocol.cpp's BasicFieldReader, mutation.cpp's Args).
@@ -91,12 +99,11 @@ inline const Json* FindMember(const Json& obj, std::string_view key) {
   return it == obj.end() ? nullptr : &*it;
 }
 inline const JsonSpan* FindMember(const SpanObject& obj, std::string_view k) {
-  // Size and first byte before memcmp: a row has ~19 members, looked up ~19
-  // times, and memcmp is a call in wasm.
+  // The first byte before the rest: a row has ~19 members, looked up ~19
+  // times.
   for (const auto& member : obj.members) {
     std::string_view m = member.first;
-    if (m.size() == k.size() && !m.empty() && m[0] == k[0] &&
-        std::memcmp(m.data(), k.data(), k.size()) == 0) {
+    if (!m.empty() && !k.empty() && m[0] == k[0] && KeyIs(m, k)) {
       return &member.second;
     }
   }

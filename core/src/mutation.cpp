@@ -1,6 +1,5 @@
 #include "casesync/mutation.h"
 
-#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -59,10 +58,7 @@ class Args {
     std::optional<std::string_view> unknown;
     auto check = [&](std::string_view key) {
       for (std::string_view k : allowed) {
-        if (key.size() == k.size() &&
-            std::memcmp(key.data(), k.data(), k.size()) == 0) {
-          return;
-        }
+        if (KeyIs(key, k)) return;
       }
       if (!unknown || key < *unknown) unknown = key;
     };

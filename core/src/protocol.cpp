@@ -1214,13 +1214,6 @@ class PushRequestReader {
   PushRequest result_;
 };
 
-// Whether `key` is `word`. With a literal, the length is a constant and
-// the compare is a few instructions (string_view's == calls compare()).
-inline bool KeyIs(std::string_view key, std::string_view word) {
-  return key.size() == word.size() &&
-         std::memcmp(key.data(), word.data(), word.size()) == 0;
-}
-
 // The push requests clients send, read in one pass over the text without
 // the general scanner: {"clientId": "…", "mutations": [mutation, …]} with
 // each mutation {"id", "name", "args", "clientTime"} in any order, and args
@@ -1382,9 +1375,8 @@ class PlainPushReader {
         std::string_view key;
         if (!String(&key) || !Eat(':')) return false;
         for (const ArgsMemberIndex& other : index) {
-          if (other.key_size == key.size() &&
-              std::memcmp(text_.data() + open + other.key_offset, key.data(),
-                          key.size()) == 0) {
+          if (KeyIs(text_.substr(open + other.key_offset, other.key_size),
+                    key)) {
             return false;  // a repeated key: the general reader says so
           }
         }
