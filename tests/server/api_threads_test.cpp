@@ -53,11 +53,19 @@ struct Answer {
   int status = 0;
 };
 
-Answer Send(Api& api, HttpRequest request) {
+// Hands `request` to the Api; the future gives the thread that replied and
+// the status.
+std::future<std::pair<std::thread::id, int>> Start(Api& api,
+                                                   HttpRequest request) {
   auto recorder = std::make_shared<ThreadRecorder>();
   auto future = recorder->Future();
-  api.Handle(std::move(request), recorder);
-  recorder.reset();  // the Api may hold its own reference until it replies
+  // The Api holds the only reference from here until it replies.
+  api.Handle(std::move(request), std::move(recorder));
+  return future;
+}
+
+Answer Send(Api& api, HttpRequest request) {
+  auto future = Start(api, std::move(request));
   Answer a;
   a.before_return =
       future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
@@ -166,17 +174,10 @@ TEST_SUITE("api threads") {
       });
     }
     started.wait();  // every worker is held, none is left to take a task
-    auto large = std::make_shared<ThreadRecorder>();
-    auto large_answer = large->Future();
-    api.Handle(
-        Request("POST", "/api/v1/sync/push", Padded(kInlinePushBytes + 1)),
-        large);
-    large.reset();
+    auto large_answer = Start(api, Request("POST", "/api/v1/sync/push",
+                                           Padded(kInlinePushBytes + 1)));
     // A small push, inline otherwise, is queued behind it.
-    auto small = std::make_shared<ThreadRecorder>();
-    auto small_answer = small->Future();
-    api.Handle(Request("POST", "/api/v1/sync/push", "{}"), small);
-    small.reset();
+    auto small_answer = Start(api, Request("POST", "/api/v1/sync/push", "{}"));
     CHECK(small_answer.wait_for(std::chrono::milliseconds(0)) ==
           std::future_status::timeout);
     // Both wait in the queue, and /metrics (inline) says so.
